@@ -1,0 +1,20 @@
+"""memograd: backpropagation is the chain rule plus memoization.
+
+See it work (Fibonacci naive vs memoized; gradients by enumerating paths vs by storing each
+node's adjoint once), then train real networks with the same engine.
+
+Example:
+    >>> import memograd as mg
+    >>> @mg.memoize
+    ... def fib(n: int) -> int:
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> fib(90)
+    2880067194370816120
+"""
+
+__version__ = "0.1.0"
+
+# Public names are added here as their layers land (see DESIGN.md, "Public API contract").
+
+
+__all__ = ["__version__"]

@@ -1,0 +1,40 @@
+"""Rich progress bars that stay quiet when output is not a terminal or when asked to."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+def progress(*, enabled: bool = True, stream_is_tty: bool | None = None) -> Progress:
+    """A `rich.progress.Progress` for long work; disabled when stderr is not a terminal.
+
+    Put live figures (loss, metrics) in the task description:
+    `bar.update(task, description=...)`.
+
+    Example:
+        >>> with progress(enabled=False) as bar:
+        ...     task = bar.add_task("work", total=3)
+        ...     for _ in range(3):
+        ...         bar.advance(task)
+    """
+    is_tty = sys.stderr.isatty() if stream_is_tty is None else stream_is_tty
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not (enabled and is_tty),
+        transient=False,
+    )

@@ -1,0 +1,7 @@
+"""`python -m memograd.cli`."""
+
+import sys
+
+from memograd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,60 @@
+"""Helpers shared by the subcommands: argument parsing, JSON output, the console."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+
+class CLIError(Exception):
+    """A user error found by a subcommand; printed as one line, exit status 1."""
+
+
+def console() -> Console:
+    """The console tables and summaries are printed on (stdout)."""
+    return Console()
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """Add `--json`: print one JSON document on stdout instead of tables."""
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of tables"
+    )
+
+
+def print_json(document: Any) -> None:
+    """Print `document` as JSON on stdout (NumPy scalars and arrays converted)."""
+    json.dump(document, sys.stdout, indent=2, default=_to_jsonable)
+    sys.stdout.write("\n")
+
+
+def _to_jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"Cannot write a value of type {type(value).__name__} as JSON.")
+
+
+def int_list(text: str, *, name: str, minimum: int = 1, min_items: int = 1) -> list[int]:
+    """Parse a comma-separated list of integers such as `2,3,3,1`.
+
+    Raises CLIError naming the option, what was expected and what was received.
+    """
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise CLIError(
+            f"{name} expects comma-separated integers such as 2,3,3,1. Received: {text!r}"
+        ) from None
+    if len(values) < min_items:
+        raise CLIError(f"{name} expects at least {min_items} values. Received: {text!r}")
+    bad = [v for v in values if v < minimum]
+    if bad:
+        raise CLIError(f"{name} expects integers >= {minimum}. Received: {text!r}")
+    return values
