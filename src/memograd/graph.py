@@ -34,7 +34,11 @@ class Node(Protocol):
         requires_grad: whether any gradient has to flow into this node.
     """
 
-    _parents: tuple[Node, ...]
+    # A read-only property, so that an engine's `_parents: tuple[Value, ...]` attribute
+    # satisfies the protocol (a plain protocol attribute would be invariant).
+    @property
+    def _parents(self) -> tuple[Node, ...]: ...
+
     requires_grad: bool
 
     def _backward(self, adjoint: Any) -> Sequence[Any | None]:
