@@ -15,7 +15,15 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import data, scalar
+from memograd import data, memo, scalar
+from memograd.memo import memoize
 from memograd.scalar import Value
 
-__all__ = ["Value", "__version__", "data", "scalar"]
+__all__ = [
+    "Value",
+    "__version__",
+    "data",
+    "memo",
+    "memoize",
+    "scalar",
+]

@@ -1,0 +1,33 @@
+"""Memoization: `@memoize`, content keys, deep recursion and call tracing.
+
+Example:
+    >>> from memograd.memo import memoize, trace
+    >>> @memoize
+    ... def fib(n: int) -> int:
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> with trace() as t:
+    ...     _ = fib(4)
+    >>> t.calls, t.hits, fib.cache_info().currsize
+    (7, 2, 5)
+"""
+
+from memograd.memo._cache import CacheInfo
+from memograd.memo._deep import DEEP_RECURSION_LIMIT, DEEP_STACK_BYTES, run_deep
+from memograd.memo._keys import content_key, make_key
+from memograd.memo._memoize import Memoized, memoize
+from memograd.memo._trace import CallNode, Trace, trace, traced
+
+__all__ = [
+    "DEEP_RECURSION_LIMIT",
+    "DEEP_STACK_BYTES",
+    "CacheInfo",
+    "CallNode",
+    "Memoized",
+    "Trace",
+    "content_key",
+    "make_key",
+    "memoize",
+    "run_deep",
+    "trace",
+    "traced",
+]

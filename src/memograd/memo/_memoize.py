@@ -1,0 +1,442 @@
+"""`@memoize`: store a function's results by the content of its arguments.
+
+The wrapper is a plain Python function (not a class with `__call__`): calls to it are
+Python-to-Python calls, which keeps hits cheap and lets deep recursions run (see `_deep`).
+For a fixed signature (no `*args`/`**kwargs`) the wrapper is generated with the same
+parameters as the function, as `dataclasses` generates `__init__`: a hit then builds no
+argument tuple or keyword dict, and `f(5)`, `f(n=5)` and a default-filled call share a key.
+
+Methods: a function whose first parameter is `self`, defined in a class body, gets one cache
+per instance. The caches live in a dict keyed by `id(instance)` and each is dropped by a
+`weakref` callback when its instance dies, so the cache never keeps an instance alive (the
+instance must support weak references). Statistics are shared by all instances; `maxsize`
+bounds each instance's cache.
+
+Example:
+    >>> @memoize
+    ... def fib(n: int) -> int:
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> fib(30)
+    832040
+    >>> fib.cache_info()
+    CacheInfo(hits=28, misses=31, maxsize=None, currsize=31)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import keyword
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+
+from memograd.memo import _trace
+from memograd.memo._cache import CacheInfo, Stats, Store
+from memograd.memo._keys import MISS, Unkeyable, make_key, values_key
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Memoized(Protocol, Generic[P, R_co]):
+    """What `@memoize` returns: the function, plus its cache controls."""
+
+    @property
+    def __wrapped__(self) -> Callable[P, R_co]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+    def cache_info(self) -> CacheInfo: ...
+    def cache_clear(self) -> None: ...
+    def cache_parameters(self) -> dict[str, Any]: ...
+
+
+@overload
+def memoize(func: Callable[P, R], /) -> Memoized[P, R]: ...
+@overload
+def memoize(
+    maxsize: int | None = None,
+    /,
+    *,
+    typed: bool = False,
+    key: Callable[..., Hashable] | None = None,
+) -> Callable[[Callable[P, R]], Memoized[P, R]]: ...
+@overload
+def memoize(
+    *, maxsize: int | None = None, typed: bool = False, key: Callable[..., Hashable] | None = None
+) -> Callable[[Callable[P, R]], Memoized[P, R]]: ...
+
+
+def memoize(
+    func_or_maxsize: Any = None,
+    /,
+    *,
+    maxsize: int | None = None,
+    typed: bool = False,
+    key: Callable[..., Hashable] | None = None,
+) -> Any:
+    """Cache a function's results; use bare (`@memoize`) or configured (`@memoize(maxsize=128)`).
+
+    Args:
+        maxsize: None (default) keeps every result; a positive integer keeps that many,
+            evicting the least recently used; 0 stores nothing but still counts calls.
+        typed: if True, arguments of different types (`1` and `1.0`) are cached separately.
+        key: a function called with the call's arguments that returns the hashable cache key
+            (replaces content keys, e.g. `key=lambda x, *_: x.shape`).
+
+    Arguments are keyed by content: hashable values as themselves; lists, tuples, dicts,
+    sets and NumPy arrays (dtype + shape + values) by their elements. Any other unhashable
+    argument raises `TypeError` naming the parameter and its type.
+
+    Example:
+        >>> @memoize(maxsize=2)
+        ... def square(x: int) -> int:
+        ...     return x * x
+        >>> [square(i) for i in (1, 2, 1, 3)]
+        [1, 4, 1, 9]
+        >>> square.cache_info()
+        CacheInfo(hits=1, misses=3, maxsize=2, currsize=2)
+    """
+    if callable(func_or_maxsize) and not isinstance(func_or_maxsize, bool | int):
+        return _decorate(func_or_maxsize, maxsize, typed, key)
+    if func_or_maxsize is not None:
+        if maxsize is not None:
+            raise TypeError("memoize() got `maxsize` both positionally and by keyword.")
+        maxsize = func_or_maxsize
+    _check_options(maxsize, typed, key)
+
+    def decorator(func: Callable[P, R]) -> Memoized[P, R]:
+        return _decorate(func, maxsize, typed, key)
+
+    return decorator
+
+
+def _check_options(maxsize: Any, typed: Any, key: Any) -> None:
+    if maxsize is not None and (
+        isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0
+    ):
+        raise ValueError(
+            "Received an invalid value for `maxsize`, expected None or an integer >= 0. "
+            f"Received: maxsize={maxsize!r}"
+        )
+    if not isinstance(typed, bool):
+        raise TypeError(
+            f"Received an invalid value for `typed`, expected a bool. Received: typed={typed!r}"
+        )
+    if key is not None and not callable(key):
+        raise TypeError(
+            f"Received an invalid value for `key`, expected a callable or None. Received: "
+            f"key={key!r}"
+        )
+
+
+def _decorate(
+    func: Callable[..., Any], maxsize: int | None, typed: bool, key: Callable[..., Hashable] | None
+) -> Any:
+    _check_options(maxsize, typed, key)
+    if not callable(func):
+        raise TypeError(
+            f"memoize expects a callable to decorate. Received: {func!r} of type "
+            f"{type(func).__name__}"
+        )
+    try:
+        signature: inspect.Signature | None = inspect.signature(func)
+    except (TypeError, ValueError):  # some builtins have no signature
+        signature = None
+    name = getattr(func, "__name__", type(func).__name__)
+    stats = Stats()
+    stores: _Single | _InstanceStores
+    wrapper: Callable[..., Any] | None
+    if signature is not None and _is_method(func, signature):
+        wrapper, stores = _method_wrapper(func, signature, name, maxsize, typed, key, stats)
+    else:
+        store = Store(maxsize, stats, name, func)
+        stores = _Single(store)
+        wrapper = None
+        if key is None and not typed and signature is not None:
+            wrapper = _mirrored_wrapper(func, signature, name, store)
+        if wrapper is None:
+            wrapper = _generic_wrapper(func, signature, store, typed, key)
+
+    def cache_info() -> CacheInfo:
+        return CacheInfo(stats.hits, stats.misses, maxsize, stores.size())
+
+    def cache_clear() -> None:
+        stores.clear()
+        stats.reset()
+
+    def cache_parameters() -> dict[str, Any]:
+        return {"maxsize": maxsize, "typed": typed, "key": key}
+
+    functools.update_wrapper(wrapper, func)
+    controls: Any = wrapper
+    controls.cache_info = cache_info
+    controls.cache_clear = cache_clear
+    controls.cache_parameters = cache_parameters
+    return wrapper
+
+
+class _Single:
+    """The one store of a plain function, behind the interface `cache_info` uses."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def size(self) -> int:
+        return len(self.store)
+
+    def clear(self) -> None:
+        self.store.clear()
+
+
+def _unkeyable_error(
+    func: Callable[..., Any], signature: inspect.Signature | None, error: Unkeyable
+) -> TypeError:
+    param = _parameter_name(signature, error.position)
+    what = (
+        f"of type {error.outer.__name__}"
+        if error.inner is error.outer
+        else f"of type {error.outer.__name__} containing a {error.inner.__name__}"
+    )
+    return TypeError(
+        f"Cannot memoize the call of {getattr(func, '__qualname__', func)!r}: argument "
+        f"`{param}` {what}, which is not hashable and has no content key (expected hashable "
+        "values, lists, tuples, dicts, sets or NumPy arrays). Pass `key=` to memoize to key "
+        "such calls yourself."
+    )
+
+
+def _parameter_name(signature: inspect.Signature | None, position: int | str) -> str:
+    if isinstance(position, str):
+        return position
+    if signature is None:
+        return f"#{position}"
+    positional = []
+    for param in signature.parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            positional.append(param.name)
+        elif param.kind is param.VAR_POSITIONAL:
+            if position >= len(positional):
+                return f"{param.name}[{position - len(positional)}]"
+        elif param.kind is param.KEYWORD_ONLY and position >= len(positional):
+            # Mirrored wrappers number keyword-only values after the positional ones.
+            positional.append(param.name)
+    return positional[position] if position < len(positional) else f"#{position}"
+
+
+def _generic_wrapper(
+    func: Callable[..., Any],
+    signature: inspect.Signature | None,
+    store: Store,
+    typed: bool,
+    key: Callable[..., Hashable] | None,
+) -> Callable[..., Any]:
+    lookup = store.lookup
+
+    if key is not None:
+        user_key = key
+
+        def keyed_wrapper(*args: Any, **kwargs: Any) -> Any:
+            k = user_key(*args, **kwargs)
+            try:
+                hash(k)
+            except TypeError:
+                raise TypeError(
+                    f"The `key` function given to memoize must return a hashable value. "
+                    f"Received: a {type(k).__name__}"
+                ) from None
+            return lookup(k, args, kwargs)
+
+        return keyed_wrapper
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            k = make_key(args, kwargs, typed)
+        except Unkeyable as error:
+            raise _unkeyable_error(func, signature, error) from None
+        return lookup(k, args, kwargs)
+
+    return wrapper
+
+
+def _is_method(func: Callable[..., Any], signature: inspect.Signature) -> bool:
+    params = list(signature.parameters.values())
+    qualname = getattr(func, "__qualname__", "")
+    parts = qualname.split(".")
+    return (
+        bool(params)
+        and params[0].name == "self"
+        and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD)
+        and len(parts) >= 2
+        and parts[-2] != "<locals>"
+    )
+
+
+_TEMPLATE = """\
+def __make__(_mg_get, _mg_MISS, _mg_state, _mg_hit, _mg_compute, _mg_traced_hit,
+             {defaults_params}):
+    def {name}({params}):
+        _mg_k = {key}
+        try:
+            _mg_r = _mg_get(_mg_k, _mg_MISS)
+        except TypeError:  # unhashable: the miss path builds a content key (key=MISS says so)
+            _mg_r = _mg_k = _mg_MISS
+        if _mg_r is _mg_MISS:
+            return _mg_compute(_mg_k, {args}, {kwargs})
+        if _mg_state.active:
+            return _mg_traced_hit({args}, {kwargs}, _mg_r)
+        _mg_hit()
+        return _mg_r
+    return {name}
+"""
+
+
+def _mirrored_wrapper(
+    func: Callable[..., Any], signature: inspect.Signature, name: str, store: Store
+) -> Callable[..., Any] | None:
+    """A wrapper with `func`'s own parameters, or None if the signature does not allow it."""
+    params = list(signature.parameters.values())
+    if not params or any(
+        p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name.startswith("_mg_") for p in params
+    ):
+        return None
+    fname = name if name.isidentifier() and not keyword.iskeyword(name) else "wrapper"
+    if fname.startswith("_mg_") or fname in signature.parameters:
+        fname = "wrapper"
+    defaults: dict[str, Any] = {}
+    text: list[str] = []
+    positional: list[str] = []
+    keyword_only: list[str] = []
+    star_written = slash_needed = False
+    for p in params:
+        if p.kind is p.POSITIONAL_ONLY:
+            slash_needed = True
+        elif slash_needed:
+            text.append("/")
+            slash_needed = False
+        if p.kind is p.KEYWORD_ONLY and not star_written:
+            text.append("*")
+            star_written = True
+        piece = p.name
+        if p.default is not p.empty:
+            default_name = f"_mg_default_{len(defaults)}"
+            defaults[default_name] = p.default
+            piece = f"{p.name}={default_name}"
+        text.append(piece)
+        (keyword_only if p.kind is p.KEYWORD_ONLY else positional).append(p.name)
+    if slash_needed:
+        text.append("/")
+    every = positional + keyword_only
+    key_text = every[0] if len(every) == 1 else "(" + ", ".join(every) + ",)"
+    args_text = "(" + "".join(f"{n}, " for n in positional) + ")"
+    kwargs_text = (
+        "{" + ", ".join(f"{n!r}: {n}" for n in keyword_only) + "}" if keyword_only else "None"
+    )
+    source = _TEMPLATE.format(
+        name=fname,
+        params=", ".join(text),
+        key=key_text,
+        args=args_text,
+        kwargs=kwargs_text,
+        defaults_params=", ".join(defaults) or "_mg_unused=None",
+    )
+
+    def slow(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        values = args + tuple(kwargs.values()) if kwargs else args
+        try:
+            k = values_key(values)
+        except Unkeyable as error:
+            raise _unkeyable_error(func, signature, error) from None
+        return store.lookup(k, args, kwargs)
+
+    store.unhashable = slow
+    namespace: dict[str, Any] = {}
+    code = compile(source, f"<memoize wrapper of {name}>", "exec")
+    exec(code, {"__name__": getattr(func, "__module__", None) or __name__}, namespace)
+    make = namespace["__make__"]
+    return make(
+        store.get,
+        MISS,
+        _trace.STATE,
+        store.stats.hit,
+        store.compute,
+        store.traced_hit,
+        **defaults,
+    )
+
+
+def _method_wrapper(
+    func: Callable[..., Any],
+    signature: inspect.Signature,
+    name: str,
+    maxsize: int | None,
+    typed: bool,
+    key: Callable[..., Hashable] | None,
+    stats: Stats,
+) -> tuple[Callable[..., Any], _InstanceStores]:
+    stores = _InstanceStores(maxsize, stats, name, func)
+    store_for = stores.store_for
+    user_key = key
+
+    def method_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        store = store_for(self)
+        if user_key is not None:
+            k = user_key(self, *args, **kwargs)
+        else:
+            try:
+                k = make_key(args, kwargs, typed)
+            except Unkeyable as error:
+                shifted = error.position + 1 if isinstance(error.position, int) else error.position
+                raise _unkeyable_error(
+                    func, signature, Unkeyable(shifted, error.outer, error.inner)
+                ) from None
+        return store.lookup(k, (self, *args), kwargs)
+
+    return method_wrapper, stores
+
+
+class _InstanceStores:
+    """Per-instance caches of a memoized method, dropped when their instance dies."""
+
+    def __init__(
+        self, maxsize: int | None, stats: Stats, name: str, func: Callable[..., Any]
+    ) -> None:
+        self.maxsize = maxsize
+        self.stats = stats
+        self.name = name
+        self.func = func
+        self.by_id: dict[int, tuple[Store, weakref.ref[Any]]] = {}
+        self.lock = threading.Lock()
+
+    def store_for(self, instance: Any) -> Store:
+        entry = self.by_id.get(id(instance))
+        if entry is not None:
+            return entry[0]
+        with self.lock:
+            entry = self.by_id.get(id(instance))
+            if entry is None:
+                ident = id(instance)
+                by_id = self.by_id
+                try:
+                    # The callback runs while the instance is being freed, before its id can
+                    # be reused, and removes its cache.
+                    ref = weakref.ref(instance, lambda _ref: by_id.pop(ident, None))
+                except TypeError:
+                    raise TypeError(
+                        f"memoize on the method {self.name!r} keeps one cache per instance and "
+                        "drops it when the instance dies, which needs weak references: "
+                        f"instances of {type(instance).__name__} do not support them (add "
+                        "'__weakref__' to __slots__)."
+                    ) from None
+                entry = (Store(self.maxsize, self.stats, self.name, self.func), ref)
+                by_id[ident] = entry
+        return entry[0]
+
+    def size(self) -> int:
+        return sum(len(store) for store, _ in list(self.by_id.values()))
+
+    def clear(self) -> None:
+        for store, _ in list(self.by_id.values()):
+            store.clear()
