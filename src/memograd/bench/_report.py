@@ -1,0 +1,180 @@
+"""Show a BenchResult: rich tables for the terminal, a grouped bar chart for files."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from memograd._atomic import atomic_path
+from memograd.bench._runner import BenchResult, EngineResult
+
+_SHORT_STATUS = {"not-applicable": "n/a"}
+
+
+def format_seconds(seconds: float) -> str:
+    """`1.23 ms`, `45.6 µs`, `1.20 s`: three significant figures in a readable unit.
+
+    Example:
+        >>> format_seconds(0.00123), format_seconds(4.56e-5), format_seconds(1.2)
+        ('1.23 ms', '45.6 µs', '1.20 s')
+    """
+    unit, scale = next(
+        ((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if seconds >= s), ("µs", 1e-6)
+    )
+    return f"{seconds / scale:#.3g}".rstrip(".") + f" {unit}"  # '#' keeps 1.20's zero
+
+
+def machine_line(result: BenchResult) -> str:
+    """One line naming the machine: CPU, cores, load average, GEMM speed, date."""
+    m = result.machine
+    load = m.get("load_average_start")
+    gemm = m.get("gemm_gflops")
+    parts = [f"{m.get('cpu', '?')}", f"{m.get('cores', '?')} cores"]
+    if load:
+        parts.append(f"load {load[0]:.2f}")
+    if gemm:
+        parts.append(f"GEMM {gemm:.0f} GFLOP/s")
+    parts.append(str(m.get("date", "")))
+    return " · ".join(parts)
+
+
+def _cell(r: EngineResult | None, ratio: float | None) -> str:
+    if r is None:
+        return ""
+    if r.status != "ok" or r.median_s is None:
+        return f"[dim]{_SHORT_STATUS.get(r.status, r.status)}[/dim]"
+    text = format_seconds(r.median_s)
+    if ratio is not None:
+        text += f" [cyan]×{ratio:.2g}[/cyan]" if ratio < 10 else f" [cyan]×{ratio:.0f}[/cyan]"
+    return text
+
+
+def times_table(result: BenchResult) -> Table:
+    """Rows: workloads; columns: engines; cells: median step time and ratio to the reference."""
+    ratios = result.ratios()
+    caption = (
+        f"median step time · ×r = engine time / {result.reference} time (below 1: faster) · "
+        f"{result.settings.get('rounds')} rounds × {result.settings.get('steps')} steps"
+    )
+    if not result.reportable:
+        caption += " · [bold red]quick run: not reportable[/bold red]"
+    table = Table(title=f"memograd bench — {machine_line(result)}", caption=caption)
+    table.add_column("workload", style="bold")
+    for engine in result.engines:
+        table.add_column(engine, justify="right")
+    for w in result.workloads:
+        row = ratios.get(w.name, {})
+        cells = [_cell(result.get(w.name, e), row.get(e)) for e in result.engines]
+        table.add_row(w.name, *cells)
+    return table
+
+
+def memory_table(result: BenchResult) -> Table:
+    """Peak RSS of each worker process (MiB), with the tracemalloc peak of one step in []."""
+    table = Table(
+        title=escape("peak memory (MiB): worker process RSS [tracemalloc peak of one step]"),
+        caption="RSS includes the interpreter and the engine's imports",
+    )
+    table.add_column("workload", style="bold")
+    engines = [e for e in result.engines if e != "blas-bound"]
+    for engine in engines:
+        table.add_column(engine, justify="right")
+    for w in result.workloads:
+        cells = []
+        for engine in engines:
+            r = result.get(w.name, engine)
+            if r is None or r.peak_rss_mb is None:
+                cells.append("[dim]—[/dim]")
+                continue
+            text = f"{r.peak_rss_mb:.0f}"
+            if r.step_alloc_peak_mb is not None:
+                text += f" [dim]{escape(f'[{r.step_alloc_peak_mb:.1f}]')}[/dim]"
+            cells.append(text)
+        table.add_row(w.name, *cells)
+    return table
+
+
+def split_table(result: BenchResult) -> Table | None:
+    """Forward (+loss) and backward (+update) medians where an engine reports them."""
+    rows = [r for r in result.results if r.forward_median_s is not None]
+    if not rows:
+        return None
+    table = Table(
+        title="forward vs backward",
+        caption="backward = step − forward (includes the SGD update); target for memograd "
+        "on W2–W4: backward/forward ≤ 2.5",
+    )
+    for name in ("workload", "engine", "forward", "backward", "backward/forward"):
+        table.add_column(name, justify="left" if name in ("workload", "engine") else "right")
+    for r in rows:
+        backward = r.backward_median_s
+        forward = r.forward_median_s
+        assert forward is not None and backward is not None  # both set once forward is
+        table.add_row(
+            r.workload,
+            r.engine,
+            format_seconds(forward),
+            format_seconds(max(backward, 0.0)),
+            f"{backward / forward:.2f}",
+        )
+    return table
+
+
+def print_report(result: BenchResult, console: Console | None = None) -> None:
+    """Print the tables and one line per engine that did not run, with its reason."""
+    out = console or Console()
+    out.print(times_table(result))
+    split = split_table(result)
+    if split is not None:
+        out.print(split)
+    out.print(memory_table(result))
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for r in result.results:
+        if r.status != "ok" or r.reason:
+            reasons.setdefault((r.engine, f"{r.status}: {r.reason}"), []).append(r.workload)
+    for (engine, why), names in reasons.items():
+        out.print(f"[bold]{engine}[/bold] ({', '.join(names)}) — {why}", highlight=False)
+
+
+def save_plot(result: BenchResult, path: str | os.PathLike[str]) -> None:
+    """Grouped bars (workloads × engines) of median step times, log scale; written atomically.
+
+    Example:
+        >>> save_plot(result, "bench.png")  # doctest: +SKIP
+    """
+    from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
+
+    engines = [
+        e for e in result.engines if any(r.engine == e and r.median_s for r in result.results)
+    ]
+    fig = Figure(figsize=(max(6.0, 1.6 * len(result.workloads) + 3), 4.8), layout="constrained")
+    ax: Any = fig.add_subplot()
+    width = 0.8 / max(len(engines), 1)
+    for index, engine in enumerate(engines):
+        xs, heights = [], []
+        for position, w in enumerate(result.workloads):
+            r = result.get(w.name, engine)
+            if r is not None and r.median_s:
+                xs.append(position - 0.4 + width * (index + 0.5))
+                heights.append(r.median_s * 1e3)
+        hatch = "//" if engine == "blas-bound" else None
+        bars = ax.bar(xs, heights, width, label=engine, hatch=hatch)
+        labels = [format_seconds(h / 1e3) for h in heights]
+        ax.bar_label(bars, labels, fontsize=6, rotation=90, padding=2)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(result.workloads)), [w.name for w in result.workloads])
+    ax.set_ylabel("median step time (ms, log scale)")
+    title = "memograd bench: one training step (forward, loss, backward, SGD)"
+    if not result.reportable:
+        title += " [quick run]"
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(machine_line(result), fontsize=7, color="0.35")
+    ax.margins(y=0.15)  # room for the value labels above the tallest bar
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", which="both", alpha=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)

@@ -1,0 +1,148 @@
+"""One engine on one workload in a fresh process; prints one JSON line on stdout.
+
+`python -m memograd.bench._worker --engine numpy --workload W1-tiny --steps 50`
+
+A process per measurement keeps engines from sharing thread pools, allocator state or peak
+memory: `peak_rss_mb` is this process's high-water mark (imports included) and
+`import_rss_mb` the mark before the engine was built. `--engine gemm` times a 1024x1024
+float32 NumPy matrix product instead (the FLOP/s behind the `blas-bound` row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from memograd.bench._engines import ENGINES, EngineSkipped, build
+from memograd.bench._workloads import load_workloads, make_data, select_workloads
+
+GEMM_SIZE = 1024
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def time_calls(fn: Callable[[], object], count: int) -> list[float]:
+    """Seconds taken by each of `count` calls of `fn` (perf_counter)."""
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def measure_gemm(size: int = GEMM_SIZE, repeats: int = 20) -> dict[str, Any]:
+    """Median FLOP/s of a `size`x`size` float32 matrix product (2·n³ FLOPs each)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    for _ in range(3):
+        np.matmul(a, b, out=out)
+    times = time_calls(lambda: np.matmul(a, b, out=out), repeats)
+    median = statistics.median(times)
+    return {
+        "engine": "gemm",
+        "status": "ok",
+        "size": size,
+        "times_s": times,
+        "median_s": median,
+        "flops_per_s": 2.0 * size**3 / median,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_worker(
+    engine: str,
+    workload_name: str,
+    *,
+    steps: int = 50,
+    warmup: int = 5,
+    seed: int = 0,
+    workloads_file: str | None = None,
+) -> dict[str, Any]:
+    """Time `steps` training steps of `engine` after `warmup` steps; a JSON-ready dict.
+
+    `status` is `ok`, or `missing` / `unavailable` / `not-applicable` with a `reason`.
+    Any other failure propagates (the parent reports it as `error`).
+    """
+    workload = select_workloads(load_workloads(workloads_file), [workload_name])[0]
+    record: dict[str, Any] = {"engine": engine, "workload": workload.name, "status": "ok"}
+    X, y = make_data(workload, seed)
+    import_rss = peak_rss_mb()
+    try:
+        built = build(engine, workload, X, y, seed)
+    except EngineSkipped as skipped:
+        record.update(status=skipped.status, reason=skipped.reason)
+        return record
+    warm = built.warmup if built.warmup is not None else warmup
+    count = min(steps, built.max_steps) if built.max_steps else steps
+    for _ in range(warm):
+        built.step()
+    times = time_calls(built.step, count)
+    record.update(
+        steps=count,
+        warmup=warm,
+        times_s=times,
+        median_s=statistics.median(times),
+        versions=built.versions,
+        note=built.note,
+    )
+    if built.forward is not None:
+        for _ in range(2):
+            built.forward()
+        forward_times = time_calls(built.forward, count)
+        record.update(
+            forward_times_s=forward_times, forward_median_s=statistics.median(forward_times)
+        )
+    if built.python_allocations:
+        # One extra step under tracemalloc (slow, so never a timed one): the peak of NumPy and
+        # Python allocations during a step. Meaningless for torch/jax (own allocators).
+        tracemalloc.start()
+        built.step()
+        record["step_alloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    record.update(import_rss_mb=import_rss, peak_rss_mb=peak_rss_mb())
+    return record
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run one measurement, print it as one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m memograd.bench._worker")
+    parser.add_argument("--engine", required=True, choices=[*ENGINES, "gemm"])
+    parser.add_argument("--workload", default="W1")
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workloads-file", default=None)
+    args = parser.parse_args(argv)
+    if args.engine == "gemm":
+        record = measure_gemm()
+    else:
+        record = run_worker(
+            args.engine,
+            args.workload,
+            steps=args.steps,
+            warmup=args.warmup,
+            seed=args.seed,
+            workloads_file=args.workloads_file,
+        )
+    sys.stdout.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

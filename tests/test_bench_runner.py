@@ -1,0 +1,198 @@
+"""Worker records, missing engines, aggregation over rounds, ratios, interleaving, report."""
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from memograd.bench import (
+    BenchResult,
+    EngineResult,
+    aggregate,
+    compute_ratios,
+    load_workloads,
+    parse_engines,
+    print_report,
+    run_bench,
+    save_plot,
+)
+from memograd.bench._runner import blas_bound
+from memograd.bench._worker import run_worker
+
+
+def test_worker_process_prints_one_sane_json_line() -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "memograd.bench._worker", "--engine", "numpy"),
+            *("--workload", "W1", "--steps", "4", "--warmup", "1"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["status"] == "ok" and record["workload"] == "W1-tiny"
+    assert record["steps"] == 4 and len(record["times_s"]) == 4
+    assert all(t > 0 for t in record["times_s"])
+    assert record["median_s"] == statistics.median(record["times_s"])
+    assert record["forward_median_s"] > 0
+    assert record["peak_rss_mb"] >= record["import_rss_mb"] > 1
+    assert record["step_alloc_peak_mb"] >= 0
+
+
+def test_missing_library_is_reported_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    record = run_worker("torch", "W1", steps=2, warmup=0)
+    assert record["status"] == "missing"
+    assert "torch" in record["reason"] and "times_s" not in record
+
+
+def test_memograd_without_nn_is_unavailable_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "memograd.nn", None)
+    for engine in ("memograd", "memograd-jit"):
+        record = run_worker(engine, "W1", steps=2, warmup=0)
+        assert record["status"] == "unavailable"
+        assert "memograd.nn" in record["reason"]
+
+
+def test_micrograd_is_not_applicable_beyond_w1() -> None:
+    record = run_worker("micrograd", "W2", steps=2, warmup=0)
+    assert record["status"] == "not-applicable" and "W1" in record["reason"]
+
+
+def _record(times: list[float], forward: list[float] | None = None, rss: float = 50) -> dict:
+    record: dict[str, Any] = {"status": "ok", "times_s": times, "peak_rss_mb": rss}
+    record["import_rss_mb"] = 30.0
+    if forward is not None:
+        record["forward_times_s"] = forward
+    return record
+
+
+def test_aggregate_pools_rounds_and_keeps_round_medians() -> None:
+    rounds = [_record([1.0, 2.0, 9.0], [0.5, 0.5, 0.5], rss=40), _record([3.0, 4.0, 5.0], rss=60)]
+    r = aggregate("W2-digits", "numpy", rounds)
+    assert r.status == "ok" and r.reason is None
+    assert r.median_s == 3.5  # median of the six pooled times, not of the round medians
+    assert r.round_medians_s == [2.0, 4.0]
+    assert (r.steps, r.rounds, r.peak_rss_mb) == (6, 2, 60)
+    assert r.forward_median_s == 0.5 and r.backward_median_s == 3.0
+    assert r.to_dict()["backward_forward_ratio"] == 6.0
+
+    failed = aggregate("W1", "torch", [{"status": "error", "reason": "boom"}, _record([2.0])])
+    assert failed.status == "ok" and failed.median_s == 2.0
+    assert failed.reason is not None and "1 of 2 rounds failed: boom" in failed.reason
+    missing = aggregate("W1", "jax", [{"status": "missing", "reason": "no jax"}])
+    assert (missing.status, missing.reason, missing.median_s) == ("missing", "no jax", None)
+
+
+def test_ratios_divide_by_the_reference_median() -> None:
+    results = [
+        EngineResult("W1", "memograd", "ok", median_s=4.0),
+        EngineResult("W1", "numpy", "ok", median_s=1.0),
+        EngineResult("W1", "jax", "missing"),
+        EngineResult("W2", "numpy", "ok", median_s=3.0),
+        EngineResult("W2", "memograd", "unavailable"),
+    ]
+    ratios = compute_ratios(results)
+    assert ratios["W1"] == {"memograd": 1.0, "numpy": 0.25, "jax": None}
+    assert ratios["W2"] == {"numpy": None, "memograd": None}
+    assert compute_ratios(results, reference="numpy")["W2"]["numpy"] == 1.0
+    assert compute_ratios(results, reference="numpy")["W1"]["memograd"] == 4.0
+
+
+def test_blas_bound_is_flops_over_median_gemm_rate() -> None:
+    workloads = load_workloads()[:2]
+    rows = blas_bound(workloads, [{"status": "ok", "flops_per_s": r} for r in (1e9, 3e9, 2e9)])
+    assert [r.engine for r in rows] == ["blas-bound", "blas-bound"]
+    assert rows[0].median_s == pytest.approx(workloads[0].flops / 2e9)
+    assert rows[1].median_s == pytest.approx(workloads[1].flops / 2e9)
+    assert blas_bound(workloads, [{"status": "error", "reason": "x"}])[0].status == "error"
+
+
+def test_run_bench_interleaves_rounds_and_skips_absent_engines() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def fake(engine: str, workload: str) -> dict:
+        calls.append((engine, workload))
+        if engine == "gemm":
+            return {"status": "ok", "flops_per_s": 1e10}
+        if engine == "jax":
+            return {"status": "missing", "reason": "jax is not installed"}
+        return _record([0.002 if engine == "memograd" else 0.001], rss=10)
+
+    result = run_bench(
+        ["W1", "W2"],
+        ["memograd", "numpy", "jax", "blas-bound"],
+        rounds=2,
+        steps=3,
+        quick=True,
+        show_progress=False,
+        worker=fake,
+    )
+    round1 = [("gemm", "W1-tiny")] + [
+        (e, w) for w in ("W1-tiny", "W2-digits") for e in ("memograd", "numpy", "jax")
+    ]
+    # round 2: engine order rotated by one; jax, missing in round 1, is not asked again
+    round2 = [("gemm", "W1-tiny")] + [
+        (e, w) for w in ("W1-tiny", "W2-digits") for e in ("numpy", "memograd")
+    ]
+    assert calls == round1 + round2
+    assert not result.reportable
+    doc = result.to_dict()
+    assert doc["ratios"]["values"]["W1-tiny"]["numpy"] == 0.5
+    jax = result.get("W2-digits", "jax")
+    assert jax is not None and jax.status == "missing"
+    numpy_row = result.get("W1-tiny", "numpy")
+    assert numpy_row is not None and numpy_row.rounds == 2
+
+
+def test_run_bench_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="at least 50"):
+        run_bench(["W1"], ["numpy"], steps=10)
+    with pytest.raises(ValueError, match=r"memograd, memograd-jit, numpy.*Received: engines='tf'"):
+        run_bench(["W1"], ["tf"], steps=3, quick=True)
+    with pytest.raises(ValueError, match="rounds"):
+        run_bench(["W1"], ["numpy"], rounds=0)
+    assert parse_engines(["JAX-jit", "numpy-hand"]) == ["jax", "numpy"]
+
+
+def _synthetic() -> BenchResult:
+    workloads = load_workloads()[:2]
+    results = [
+        EngineResult("W1-tiny", "memograd", "unavailable", "memograd.nn is not importable yet"),
+        EngineResult("W1-tiny", "numpy", "ok", median_s=1e-4, peak_rss_mb=40.0),
+        EngineResult("W1-tiny", "torch", "ok", median_s=3e-4, forward_median_s=1e-4),
+        EngineResult(
+            "W2-digits", "memograd", "ok", median_s=2e-3, peak_rss_mb=90.0, step_alloc_peak_mb=1.5
+        ),
+        EngineResult("W2-digits", "numpy", "ok", median_s=1e-3),
+        EngineResult("W2-digits", "torch", "missing", "torch needs `torch`"),
+    ]
+    settings = {"engines": ["memograd", "numpy", "torch"], "rounds": 2, "steps": 50}
+    settings["reportable"] = True
+    machine = {"cpu": "Test CPU", "cores": 2, "date": "today", "load_average_start": [0.5]}
+    return BenchResult(machine, settings, workloads, results)
+
+
+def test_report_tables_show_times_ratios_and_reasons() -> None:
+    out = Console(record=True, width=200)
+    print_report(_synthetic(), out)
+    text = out.export_text()
+    assert "Test CPU" in text and "W2-digits" in text
+    assert "1.00 ms ×0.5" in text  # numpy on W2: 1 ms, half of memograd's 2 ms
+    assert "unavailable: memograd.nn is not importable yet" in text
+    assert "missing" in text and "[1.5]" in text
+
+
+def test_plot_is_written_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "bench.png"
+    save_plot(_synthetic(), target)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.png"]
