@@ -15,15 +15,21 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import data, memo, scalar
+from memograd import data, memo, scalar, tensor
+from memograd._grad_mode import enable_grad, no_grad
 from memograd.memo import memoize
 from memograd.scalar import Value
+from memograd.tensor import Tensor
 
 __all__ = [
+    "Tensor",
     "Value",
     "__version__",
     "data",
+    "enable_grad",
     "memo",
     "memoize",
+    "no_grad",
     "scalar",
+    "tensor",
 ]

@@ -1,0 +1,63 @@
+"""The Tensor engine: NumPy arrays per graph node, the same reverse sweep as `Value`.
+
+`Tensor` is the array type; each op lives in a module named after its concept
+(``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``, ``activations``, ``fused``),
+its forward right beside its vector–Jacobian product. `functional` gathers the functional
+forms, including the fused `linear` (a Dense layer as one node) and `cross_entropy`.
+
+Example:
+    >>> import numpy as np
+    >>> import memograd as mg
+    >>> w = mg.Tensor(np.full((2, 1), 0.5), requires_grad=True)
+    >>> loss = (mg.Tensor([[1.0, 2.0]]) @ w).relu().mean()
+    >>> _ = loss.backward()
+    >>> w.grad.ravel().tolist()
+    [1.0, 2.0]
+"""
+
+from . import functional
+from ._backend import xp
+from ._tensor import DEFAULT_DTYPE, Tensor, constant, make_node
+from .functional import (
+    clip,
+    concatenate,
+    cross_entropy,
+    exp,
+    leaky_relu,
+    linear,
+    log,
+    log_softmax,
+    matmul,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    tanh,
+    where,
+)
+
+__all__ = [
+    "DEFAULT_DTYPE",
+    "Tensor",
+    "clip",
+    "concatenate",
+    "constant",
+    "cross_entropy",
+    "exp",
+    "functional",
+    "leaky_relu",
+    "linear",
+    "log",
+    "log_softmax",
+    "make_node",
+    "matmul",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "stack",
+    "tanh",
+    "where",
+    "xp",
+]

@@ -1,0 +1,24 @@
+"""The one place the Tensor engine names its array library.
+
+Every op rule calls ``xp.<function>`` and nothing else, so an array library with NumPy's API
+(CuPy, for instance) can replace NumPy here without touching a single op.
+
+Example:
+    >>> from memograd.tensor._backend import xp
+    >>> float(xp.exp(xp.zeros(1))[0])
+    1.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+xp: Any = numpy
+"""The array namespace (NumPy today)."""
+
+ndarray: Any = numpy.ndarray
+"""The array type of `xp`, for `isinstance` checks."""
+
+__all__ = ["ndarray", "xp"]

@@ -1,0 +1,518 @@
+"""The Tensor: one array per graph node, with the `graph.Node` protocol for backward.
+
+A Tensor holds `.data` (an array of the backend, NumPy today) and, when it takes part in a
+graph, its parents, the function computing its vector–Jacobian product (VJP) and the arrays
+that VJP needs (`_saved`). Ops live in the sibling modules (``elementwise``, ``reduce``,
+``shape``, ``index``, ``linalg``, ``activations``, ``fused``); each builds its output with
+`make_node` right beside the VJP it registers. The methods below only forward to them.
+
+A VJP is a plain function ``vjp(g, node) -> tuple`` with one entry per parent (None where the
+parent needs no gradient). ``g`` is an array during an ordinary backward; under
+``backward(create_graph=True)`` it is a Tensor, and the VJP then builds its result from Tensor
+ops (reading ``node._parents`` and ``node`` instead of the saved arrays), so that the gradient
+is itself differentiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import _grad_mode
+from ..graph import SweepStats, reverse_sweep
+from ._backend import ndarray, xp
+
+VJP = Callable[[Any, "Tensor"], tuple[Any, ...]]
+"""``vjp(adjoint, node) -> one contribution per parent (None: nothing flows)``."""
+
+DEFAULT_DTYPE = xp.dtype(xp.float32)
+
+
+def as_array(data: Any, dtype: Any = None) -> Any:
+    """Convert `data` to a floating array following the Tensor dtype rule (see `Tensor`)."""
+    if dtype is not None:
+        try:
+            dt = xp.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"Received an invalid value for `dtype`, expected a floating dtype such as "
+                f"'float32' or 'float64'. Received: dtype={dtype!r}"
+            ) from None
+        if dt.kind != "f":
+            raise TypeError(
+                f"Received an invalid value for `dtype`, expected a floating dtype (gradients "
+                f"need floats). Received: dtype={dt}"
+            )
+    try:
+        if isinstance(data, ndarray | xp.generic):
+            arr = xp.asarray(data, dtype=dtype)
+            if dtype is None and arr.dtype.kind != "f":  # ints/bools become float32
+                arr = arr.astype(DEFAULT_DTYPE)
+        else:  # Python numbers and (nested) lists: float32 unless told otherwise
+            arr = xp.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+    except (ValueError, TypeError) as err:
+        raise TypeError(
+            f"Received invalid `data` for a Tensor, expected a number, a (nested) list of "
+            f"numbers or a numeric array. Received: {type(data).__name__} ({err})"
+        ) from None
+    if arr.dtype.kind != "f":  # complex, object, strings
+        raise TypeError(
+            f"Received invalid `data` for a Tensor, expected real numbers. "
+            f"Received an array of dtype {arr.dtype}"
+        )
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Args:
+        data: a number, a (nested) list or an array.
+        requires_grad: whether backward should compute ∂L/∂(this tensor) into `.grad`.
+        dtype: a floating dtype; if None, Python numbers, lists and integer/bool arrays become
+            float32, and a floating array keeps its dtype (as `torch.tensor` does). An array
+            whose dtype needs no conversion is wrapped without a copy (as `torch.as_tensor`).
+
+    Dtype rule: an operand that is not a Tensor (a Python number, a list, an array) is a
+    constant and is converted to the Tensor's dtype. Two Tensors of different dtypes (float32
+    with float64) are refused with a TypeError rather than silently promoted: convert one
+    with `astype` first.
+
+    Gradients accumulate: every `backward` adds into `.grad` (as in PyTorch); call
+    `zero_grad()` (sets `.grad` to None) between steps. `.grad` is a fresh array owned by the
+    tensor, so updating it in place never touches another tensor's gradient. After
+    ``backward(create_graph=True)`` it is a Tensor that can itself be differentiated.
+
+    Example:
+        >>> import numpy as np
+        >>> import memograd as mg
+        >>> w = mg.Tensor(np.array([[1.0], [2.0]]), requires_grad=True)
+        >>> x = mg.Tensor([[3.0, 4.0]])
+        >>> loss = (x @ w).relu().sum()
+        >>> _ = loss.backward()
+        >>> w.grad.ravel().tolist()
+        [3.0, 4.0]
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_op",
+        "_parents",
+        "_saved",
+        "_vjp",
+        "data",
+        "grad",
+        "requires_grad",
+    )
+
+    # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+
+    data: Any
+    grad: Any
+    requires_grad: bool
+    _parents: tuple[Tensor, ...]
+    _vjp: VJP | None
+    _saved: tuple[Any, ...] | None
+    _ctx: Any
+    _op: str
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if not isinstance(requires_grad, bool):
+            raise TypeError(
+                f"Received an invalid value for `requires_grad`, expected a bool. "
+                f"Received: requires_grad={requires_grad!r}"
+            )
+        self.data = as_array(data, dtype)
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._parents = ()
+        self._vjp = None
+        self._saved = None
+        self._ctx = None
+        self._op = ""
+
+    # ----------------------------------------------------------------- graph.Node protocol
+    def _backward(self, adjoint: Any) -> tuple[Any, ...]:
+        vjp = self._vjp
+        if vjp is None:
+            raise RuntimeError(
+                f"Cannot backward through the `{self._op}` node again: the arrays it saved for "
+                f"backward were released by an earlier backward. Call backward(retain_graph="
+                f"True) the first time to keep them, or recompute the forward pass."
+            )
+        return vjp(adjoint, self)
+
+    def _accumulate_grad(self, adjoint: Any) -> None:
+        if isinstance(adjoint, Tensor):  # create_graph: keep the gradient differentiable
+            self.grad = adjoint if self.grad is None else adjoint + self.grad
+            return
+        if adjoint.shape != self.data.shape:  # a VJP broke its contract: internal error
+            raise RuntimeError(
+                f"internal error: gradient of shape {adjoint.shape} for a tensor of shape "
+                f"{self.data.shape}"
+            )
+        grad = self.grad
+        if grad is None:
+            # A fresh array: adjoints may be shared (an add passes one array to both parents)
+            # or read-only broadcast views; an optimizer updating .grad in place must not
+            # reach into anything else.
+            self.grad = xp.array(adjoint, dtype=self.data.dtype, copy=True)
+        elif isinstance(grad, Tensor):
+            self.grad = grad + adjoint
+        else:
+            grad += adjoint
+
+    def _saved_nbytes(self) -> int:
+        saved = self._saved
+        if not saved:
+            return 0
+        return sum(a.nbytes for a in saved if a is not None)
+
+    def _release(self) -> None:
+        self._saved = None
+        self._vjp = None
+
+    # ----------------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> Any:
+        """The array's dtype (a NumPy dtype)."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (inputs and parameters)."""
+        return not self._parents
+
+    @property
+    def op(self) -> str:
+        """Name of the op that produced this tensor ('' for a leaf)."""
+        return self._op
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = xp.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = ""
+        if self.data.dtype != DEFAULT_DTYPE:
+            extras += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extras += ", requires_grad=True"
+        if self._op:
+            extras += f", op={self._op!r}"
+        return f"Tensor({body}{extras})"
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self) -> float:
+        return self.item()
+
+    # ------------------------------------------------------------------------ utilities
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element. Received shape={self.shape}"
+            )
+        return float(self.data.item())
+
+    def numpy(self) -> Any:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, outside any graph."""
+        return constant(self.data)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets `.grad` to None)."""
+        self.grad = None
+
+    def backward(
+        self,
+        grad: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> SweepStats:
+        """Accumulate ∂self/∂leaf into the `.grad` of every leaf that requires grad.
+
+        Args:
+            grad: the seed ∂L/∂self; may be omitted only for a one-element tensor (then 1).
+            retain_graph: keep the saved arrays so that backward can run again through the
+                same graph; defaults to `create_graph`.
+            create_graph: record the backward pass itself, so that the gradients (then
+                Tensors in `.grad`) can be differentiated again (Hessian–vector products).
+
+        Returns:
+            The `graph.SweepStats` of the reverse sweep (nodes, edges, adjoint reuses, ...).
+
+        Raises:
+            RuntimeError: the tensor does not require grad, a non-scalar tensor got no seed,
+                or the graph was already released by an earlier backward.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward: this tensor (shape={self.shape}) does not require grad: no input "
+                f"of the ops that produced it has requires_grad=True (or it was computed "
+                f"under no_grad())."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: a seed is only implicit for a one-element tensor; this one has "
+                    f"shape={self.shape}. Reduce it first (e.g. .sum() or .mean()) or pass "
+                    f"`grad` with shape {self.shape}."
+                )
+            seed: Any = xp.ones_like(self.data)
+        else:
+            seed = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, self.data.dtype)
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward: `grad` must have the tensor's shape {self.shape}. "
+                    f"Received: grad of shape {seed.shape}"
+                )
+        if retain_graph is None:
+            retain_graph = create_graph
+        if not create_graph:
+            return reverse_sweep(self, seed, retain_graph=retain_graph)
+        seed_t = grad if isinstance(grad, Tensor) else constant(seed)
+        with _grad_mode.enable_grad():
+            return reverse_sweep(self, seed_t, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _ew.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ew.add(self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ew.rsub(self, other)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ew.mul(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ew.rdiv(self, other)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ew.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ew.rpower(self, other)
+
+    def __neg__(self) -> Tensor:
+        return _ew.neg(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _linalg.rmatmul(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _index.getitem(self, index)
+
+    # ------------------------------------------------------------------- elementwise
+    def exp(self) -> Tensor:
+        """e ** self."""
+        return _ew.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm."""
+        return _ew.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root."""
+        return _ew.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Absolute value (gradient 0 at 0)."""
+        return _ew.absolute(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        return _ew.clip(self, min, max)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Convert to another floating dtype (differentiable)."""
+        return _ew.astype(self, dtype)
+
+    # ------------------------------------------------------------------- activations
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return _act.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """Logistic sigmoid 1 / (1 + e^-x), computed without overflow."""
+        return _act.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0) (gradient 0 at 0)."""
+        return _act.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, negative_slope * x otherwise."""
+        return _act.leaky_relu(self, negative_slope)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+        return _act.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along `axis`, computed without overflow."""
+        return _act.log_softmax(self, axis)
+
+    # ------------------------------------------------------------------- reductions
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over `axis` (all axes if None)."""
+        return _reduce.reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Mean over `axis` (all axes if None)."""
+        return _reduce.reduce_mean(self, axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Maximum over `axis`; tied maxima share the gradient equally."""
+        return _reduce.reduce_max(self, axis, keepdims)
+
+    # ------------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data, new shape (one entry may be -1); accepts ints or one tuple."""
+        return _shape.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes (reverse them if none are given); accepts ints or one tuple."""
+        return _shape.transpose(self, *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes."""
+        return _shape.swapaxes(self, axis1, axis2)
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+        """Broadcast to `shape` (NumPy rules); the gradient is summed back."""
+        return _shape.broadcast_to(self, shape)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the transpose of a matrix)."""
+        return _shape.transpose(self)
+
+
+_new = object.__new__
+
+
+def make_node(
+    data: Any,
+    parents: tuple[Tensor, ...],
+    vjp: VJP,
+    saved: tuple[Any, ...],
+    op: str,
+    ctx: Any = None,
+) -> Tensor:
+    """Build an op's output node (call only when grad mode is on and a parent requires grad).
+
+    Args:
+        data: the forward result.
+        parents: the op's inputs, one per VJP output (a constant operand is a parent with
+            requires_grad False; the sweep never visits it).
+        vjp: ``vjp(g, node) -> tuple`` (see the module docstring).
+        saved: the arrays `vjp` reads (None entries allowed); their bytes are the node's
+            `_saved_nbytes`, and `_release` drops them.
+        op: a short name for repr, errors and graph drawings.
+        ctx: non-array facts the VJP needs (axes, shapes); not counted as saved bytes.
+    """
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = True
+    out._parents = parents
+    out._vjp = vjp
+    out._saved = saved
+    out._ctx = ctx
+    out._op = op
+    return out
+
+
+def constant(data: Any, op: str = "") -> Tensor:
+    """Wrap an array (already of the right dtype) as a Tensor outside any graph."""
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out._parents = ()
+    out._vjp = None
+    out._saved = None
+    out._ctx = None
+    out._op = op
+    return out
+
+
+def operand(t: Tensor, other: Any, op: str) -> Tensor:
+    """`other` as a Tensor for a binary op with `t` (the dtype rule of `Tensor`).
+
+    A Tensor must have `t`'s dtype (TypeError otherwise); anything else is a constant
+    converted to `t`'s dtype.
+    """
+    if isinstance(other, Tensor):
+        if other.data.dtype != t.data.dtype:
+            raise TypeError(
+                f"{op}: cannot combine Tensors of dtypes {t.data.dtype} and {other.data.dtype} "
+                f"(memograd never promotes silently); convert one with .astype(...) first"
+            )
+        return other
+    try:
+        arr = xp.asarray(other, dtype=t.data.dtype)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{op}: expected a Tensor, a number or an array as the other operand. "
+            f"Received: {type(other).__name__}"
+        ) from None
+    return constant(arr)
+
+
+def grad_enabled_for(*tensors: Tensor) -> bool:
+    """Whether an op on `tensors` must record a node (grad mode on and one requires grad)."""
+    if not _grad_mode.enabled:
+        return False
+    return any(t.requires_grad for t in tensors)
+
+
+# Op modules import this one; imported last so that `Tensor` exists when they run.
+from . import activations as _act  # noqa: E402
+from . import elementwise as _ew  # noqa: E402
+from . import index as _index  # noqa: E402
+from . import linalg as _linalg  # noqa: E402
+from . import reduce as _reduce  # noqa: E402
+from . import shape as _shape  # noqa: E402
