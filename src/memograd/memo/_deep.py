@@ -48,11 +48,12 @@ from memograd.memo import _trace
 
 R = TypeVar("R")
 
-DEEP_RECURSION_LIMIT: Final = 1_000_000
-"""Recursion limit while a deep run is going (frames; ~3 per memoized level)."""
+DEEP_RECURSION_LIMIT = 500_000
+"""Recursion limit while a deep run is going (frames; ~3 per memoized level). Read at each
+deep run, so it can be changed (a genuinely infinite recursion takes seconds to hit it)."""
 
-DEEP_STACK_BYTES: Final = 1 << 30
-"""C stack of the helper thread (virtual memory, committed only as used)."""
+DEEP_STACK_BYTES = 1 << 30
+"""C stack of the helper thread (virtual memory, committed only as used); read at each run."""
 
 # What a thread is doing, as seen by the memoize miss path.
 OUTSIDE: Final = 0  # no memoized computation running in this thread
@@ -107,6 +108,10 @@ def run_deep(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     def target() -> None:
         LOCAL.mode = DEEP
         try:
+            # New threads take the interpreter's limit when created (3.11-3.13); setting it
+            # here again keeps that true should a version read it per thread.
+            if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
+                sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
             with _trace.adopted(parent_stack):
                 outcome.append((True, func(*args, **kwargs)))
         except BaseException as error:
