@@ -27,7 +27,7 @@ def _arrays(draw: st.DrawFn) -> np.ndarray:
 
 def _layouts(a: np.ndarray) -> list[np.ndarray]:
     """The same values in other memory layouts: F order, a strided view, a reversed view."""
-    bigger = np.zeros((2 * a.shape[0],) + a.shape[1:], dtype=a.dtype)
+    bigger = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
     bigger[::2] = a
     reversed_copy = np.ascontiguousarray(a[::-1])
     return [
