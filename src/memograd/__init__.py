@@ -17,19 +17,25 @@ __version__ = "0.1.0"
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
 from memograd import data, memo, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
+from memograd.autograd import grad, value_and_grad
+from memograd.gradcheck import GradcheckError, gradcheck
 from memograd.memo import memoize
 from memograd.scalar import Value
 from memograd.tensor import Tensor
 
 __all__ = [
+    "GradcheckError",
     "Tensor",
     "Value",
     "__version__",
     "data",
     "enable_grad",
+    "grad",
+    "gradcheck",
     "memo",
     "memoize",
     "no_grad",
     "scalar",
     "tensor",
+    "value_and_grad",
 ]
