@@ -1,0 +1,81 @@
+"""Argument checks shared by the `nn` modules, with Keras-style messages.
+
+Every check names the argument, what was expected and what was received, e.g.
+``Received an invalid value for `units`, expected a positive integer. Received: units=0``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def invalid(name: str, expected: str, value: object) -> ValueError:
+    """The ValueError for an argument that has the right type but a wrong value."""
+    return ValueError(
+        f"Received an invalid value for `{name}`, expected {expected}. Received: {name}={value!r}"
+    )
+
+
+def positive_int(name: str, value: object) -> int:
+    """Return `value` as an int if it is an integer >= 1 (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
+        raise invalid(name, "a positive integer", value)
+    return int(value)
+
+
+def non_negative_float(name: str, value: object, *, upper: float | None = None) -> float:
+    """Return `value` as a float if it is a real number >= 0 (and < `upper` when given)."""
+    expected = "a non-negative number" if upper is None else f"a number in [0, {upper})"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise invalid(name, expected, value)
+    number = float(value)
+    if not number >= 0.0 or (upper is not None and not number < upper):
+        raise invalid(name, expected, value)
+    return number
+
+
+def positive_float(name: str, value: object) -> float:
+    """Return `value` as a float if it is a finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise invalid(name, "a positive number", value)
+    number = float(value)
+    if not 0.0 < number < float("inf"):
+        raise invalid(name, "a positive number", value)
+    return number
+
+
+def optional_seed(name: str, value: object) -> int | None:
+    """Return `value` if it is None or a non-negative integer seed."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
+        raise invalid(name, "None or a non-negative integer", value)
+    return int(value)
+
+
+def lookup(kind: str, identifier: str, table: Mapping[str, T]) -> T:
+    """Find `identifier` in a registry; the error lists every valid name.
+
+    Example:
+        >>> lookup("activation", "relu", {"relu": 1})
+        1
+    """
+    key = identifier.lower()
+    if key in table:
+        return table[key]
+    valid = ", ".join(repr(name) for name in sorted(table))
+    raise ValueError(
+        f"Could not interpret {kind} identifier: {identifier!r}. Valid names are: {valid}."
+    )
+
+
+def name_of(function: Callable[..., object], table: Mapping[str, Callable[..., object]]) -> str:
+    """The registry name of `function`, or its `__name__` when it is not registered."""
+    for key, value in table.items():
+        if value is function:
+            return key
+    return getattr(function, "__name__", type(function).__name__)

@@ -1,0 +1,229 @@
+"""`Module`: the base of every layer and model — parameters, modes, state, lazy building.
+
+The lifecycle is Keras's: `__init__` validates and stores the arguments, `build(input_shape)`
+creates the weights the first time the module sees an input (so `Dense(64)` never asks for
+its input size), and `call(x)` computes the output. Parameters are `memograd.Tensor` leaves
+with `requires_grad=True`; optimizers update their `.data` in place.
+
+Example:
+    >>> import numpy as np
+    >>> import memograd as mg
+    >>> layer = mg.nn.Dense(3)
+    >>> y = layer(mg.Tensor(np.ones((2, 4), dtype=np.float32)))
+    >>> [name for name, _ in layer.named_parameters()], y.shape
+    (['kernel', 'bias'], (2, 3))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from memograd.tensor import Tensor
+
+
+class Module:
+    """Base class for layers and models.
+
+    Subclasses override `build(input_shape)` (create weights with `add_weight`), `call(x)`,
+    `compute_output_shape(input_shape)` and `get_config()`.
+
+    Attributes:
+        name: a label used in summaries and error messages.
+        training: True in training mode (dropout active), False in evaluation mode.
+        built: whether `build` has run.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
+        self.name = name or type(self).__name__.lower()
+        self.training = True
+        self.built = False
+        self.input_shape: tuple[int | None, ...] | None = None
+        self._params: dict[str, Tensor] = {}
+        self._buffers: dict[str, np.ndarray] = {}
+        self._children: dict[str, Module] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create weights for inputs of `input_shape` (batch dimension first, may be None)."""
+
+    def call(self, x: Tensor) -> Tensor:
+        """The forward computation."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement `call`.")
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """The output shape for `input_shape` (default: unchanged)."""
+        return input_shape
+
+    def ensure_built(self, input_shape: tuple[int | None, ...]) -> None:
+        """Run `build` once, for the first input shape seen."""
+        if not self.built:
+            self.build(input_shape)
+            self.input_shape = (None, *input_shape[1:])
+            self.built = True
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if not self.built:
+            self.ensure_built(tuple(x.shape))
+        return self.call(x)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-serialisable (used to rebuild the module from a file)."""
+        return {"name": self.name}
+
+    # -- parameters --------------------------------------------------------------------------
+
+    def add_weight(self, name: str, value: np.ndarray) -> Tensor:
+        """Register `value` as a trainable parameter called `name` and return it."""
+        if name in self._params:
+            raise ValueError(f"{self.name} already has a weight called {name!r}.")
+        param = Tensor(value, requires_grad=True)
+        self._params[name] = param
+        return param
+
+    def add_buffer(self, name: str, value: np.ndarray) -> np.ndarray:
+        """Register a non-trainable array (saved with the model, never optimized)."""
+        if name in self._params or name in self._buffers:
+            raise ValueError(f"{self.name} already has a weight called {name!r}.")
+        self._buffers[name] = value
+        return value
+
+    def add_module(self, name: str, module: Module) -> Module:
+        """Register a child module (its parameters appear as ``"<name>.<param>"``)."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"Expected a memograd.nn.Module for {name!r}. Received: {type(module).__name__}"
+            )
+        self._children[name] = module
+        return module
+
+    def children(self) -> list[Module]:
+        """Direct child modules, in registration order."""
+        return list(self._children.values())
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """``(name, parameter)`` pairs, this module's first, then each child's (dotted)."""
+        for name, param in self._params.items():
+            yield prefix + name, param
+        for child_name, child in self._children.items():
+            yield from child.named_parameters(f"{prefix}{child_name}.")
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """``(name, array)`` pairs of the non-trainable state, like `named_parameters`."""
+        for name, buffer in self._buffers.items():
+            yield prefix + name, buffer
+        for child_name, child in self._children.items():
+            yield from child.named_buffers(f"{prefix}{child_name}.")
+
+    def _named_state(self) -> dict[str, np.ndarray]:
+        """Every saved array by name: parameters' data, then buffers."""
+        state = {name: param.data for name, param in self.named_parameters()}
+        state.update(self.named_buffers())
+        return state
+
+    def parameters(self) -> list[Tensor]:
+        """Every trainable parameter, in a stable order (the order optimizers and files use)."""
+        return [param for _, param in self.named_parameters()]
+
+    def count_params(self) -> int:
+        """Number of scalars in the model: trainable parameters and buffers."""
+        return int(sum(array.size for array in self._named_state().values()))
+
+    def count_trainable_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(param.data.size for param in self.parameters()))
+
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (`grad = None`: no array is touched)."""
+        for param in self.parameters():
+            param.grad = None
+
+    # -- modes -------------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active) on this module and its children."""
+        self.training = bool(mode)
+        for child in self._children.values():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (dropout is the identity)."""
+        return self.train(False)
+
+    def _reseed(self, epoch: int) -> None:
+        """Restart per-epoch random streams (dropout masks) so a resumed run repeats them."""
+        for child in self._children.values():
+            child._reseed(epoch)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A snapshot ``{name: copy of the array}`` of every parameter and buffer."""
+        return {name: array.copy() for name, array in self._named_state().items()}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy arrays into the parameters (in place), checking names and shapes first.
+
+        Raises:
+            ValueError: missing or unexpected names, or a shape that differs; nothing is
+                changed in that case.
+        """
+        ours = self._named_state()
+        missing = [name for name in ours if name not in state]
+        unexpected = [name for name in state if name not in ours]
+        if missing or unexpected:
+            raise ValueError(
+                f"State does not match {self.name}: missing {missing}, unexpected {unexpected}."
+            )
+        for name, array in ours.items():
+            shape = np.shape(state[name])
+            if shape != array.shape:
+                raise ValueError(
+                    f"Shape mismatch for {name!r} in {self.name}: the model has "
+                    f"{array.shape}, the state has {shape}."
+                )
+        for name, array in ours.items():
+            array[...] = state[name]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter, then every buffer (Keras's `get_weights`)."""
+        return [array.copy() for array in self._named_state().values()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy `weights` (in `get_weights()` order) into the model, checking shapes."""
+        arrays = list(self._named_state().values())
+        if len(weights) != len(arrays):
+            raise ValueError(
+                f"{self.name} expects {len(arrays)} weight arrays, received {len(weights)}."
+            )
+        for index, (array, value) in enumerate(zip(arrays, weights, strict=True)):
+            if np.shape(value) != array.shape:
+                raise ValueError(
+                    f"Weight {index} of {self.name} has shape {array.shape}, "
+                    f"received {np.shape(value)}."
+                )
+        for array, value in zip(arrays, weights, strict=True):
+            array[...] = value
+
+    def __repr__(self) -> str:
+        config = {k: v for k, v in self.get_config().items() if k != "name"}
+        args = ", ".join(f"{key}={value!r}" for key, value in config.items())
+        return f"{type(self).__name__}({args})"
+
+
+def resolve_dtype(dtype: DTypeLike | None, name: str = "dtype") -> np.dtype[Any]:
+    """`float32` or `float64` as a NumPy dtype (None means float32)."""
+    resolved = np.dtype("float32" if dtype is None else dtype)
+    if resolved not in (np.dtype("float32"), np.dtype("float64")):
+        raise ValueError(
+            f"Received an invalid value for `{name}`, expected 'float32' or 'float64'. "
+            f"Received: {name}={dtype!r}"
+        )
+    return resolved
