@@ -15,11 +15,12 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import data, memo, scalar, tensor
+from memograd import data, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
 from memograd.autograd import grad, value_and_grad
 from memograd.gradcheck import GradcheckError, gradcheck
 from memograd.memo import memoize
+from memograd.nn import optim
 from memograd.scalar import Value
 from memograd.tensor import Tensor
 
@@ -34,7 +35,9 @@ __all__ = [
     "gradcheck",
     "memo",
     "memoize",
+    "nn",
     "no_grad",
+    "optim",
     "scalar",
     "tensor",
     "value_and_grad",
