@@ -1,6 +1,7 @@
 """Worker records, missing engines, aggregation over rounds, ratios, interleaving, report."""
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+import memograd
 from memograd.bench import (
     BenchResult,
     EngineResult,
@@ -196,3 +198,50 @@ def test_plot_is_written_atomically(tmp_path: Path) -> None:
     save_plot(_synthetic(), target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["bench.png"]
+
+
+def test_memograd_engine_times_train_on_batch_and_forward() -> None:
+    pytest.importorskip("memograd.nn", exc_type=ImportError)
+    record = run_worker("memograd", "W1", steps=2, warmup=1)
+    assert record["status"] == "ok", record.get("reason")
+    assert len(record["times_s"]) == 2 and record["forward_median_s"] > 0
+
+
+def test_jit_that_falls_back_to_eager_is_reported_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nn = pytest.importorskip("memograd.nn", exc_type=ImportError)
+    original = nn.Sequential.compile
+
+    def compile_without_jit(self: Any, *args: Any, jit_compile: bool = False, **kw: Any) -> None:
+        if jit_compile:
+            import warnings
+
+            warnings.warn("jit_compile=True: not available yet", RuntimeWarning, stacklevel=2)
+        original(self, *args, **kw)
+
+    monkeypatch.setattr(nn.Sequential, "compile", compile_without_jit)
+    record = run_worker("memograd-jit", "W1", steps=2, warmup=0)
+    assert record["status"] == "unavailable"
+    assert record["reason"] == "jit_compile=True: not available yet"
+    assert run_worker("memograd", "W1", steps=1, warmup=0)["status"] == "ok"
+
+
+def test_worker_environment_caps_threads_only_when_asked() -> None:
+    from memograd.bench._runner import worker_environment
+
+    capped = worker_environment(1)
+    assert capped["OMP_NUM_THREADS"] == capped["OPENBLAS_NUM_THREADS"] == "1"
+    assert "intra_op_parallelism_threads=1" in capped["XLA_FLAGS"]
+    src = Path(memograd.__file__).resolve().parent.parent  # the folder holding the package
+    assert capped["PYTHONPATH"].split(os.pathsep)[0] == str(src)
+    assert worker_environment(None).get("OMP_NUM_THREADS") == os.environ.get("OMP_NUM_THREADS")
+
+
+def test_machine_info_names_cpu_cores_and_versions() -> None:
+    from memograd.bench._machine import machine_info
+
+    info = machine_info()
+    assert info["cores"] == os.cpu_count() and info["cpu"]
+    assert info["versions"]["numpy"] and info["versions"]["memograd"]
+    json.dumps(info)  # JSON-ready

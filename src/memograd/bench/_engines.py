@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -271,12 +272,19 @@ def _build_memograd(
     model = nn.Sequential([*hidden, nn.Dense(workload.classes)])
     options: dict[str, Any] = {"jit_compile": True} if jit else {}
     try:
-        model.compile(loss="cross_entropy", optimizer=optim.SGD(LEARNING_RATE), **options)
-        model.train_on_batch(X, y)  # first step: builds the weights (and traces, with jit)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.compile(loss="cross_entropy", optimizer=optim.SGD(LEARNING_RATE), **options)
+            model.train_on_batch(X, y)  # first step: builds the weights (and traces, with jit)
     except (NotImplementedError, TypeError) as error:
         if not jit:
             raise
         raise EngineSkipped("unavailable", f"compile(jit_compile=True) failed: {error}") from None
+    fallback = [w for w in caught if "jit_compile" in str(w.message)]
+    if jit and fallback:
+        # Timing the eager fallback under the jit name would report a compiled step that
+        # does not exist; say so instead.
+        raise EngineSkipped("unavailable", " ".join(str(fallback[0].message).split()))
     return Built(
         step=lambda: model.train_on_batch(X, y),
         forward=_memograd_forward(mg, nn, model, X, y),
@@ -296,9 +304,11 @@ def _memograd_forward(mg: Any, nn: Any, model: Any, X: np.ndarray, y: np.ndarray
     if not callable(loss_fn):
         return None
     inputs = mg.Tensor(X)
+    prepare = getattr(loss_fn, "prepare_targets", None)
+    targets = prepare(y, model.units, X.dtype) if callable(prepare) else y
 
     def forward() -> object:
-        return loss_fn(model(inputs), y)
+        return loss_fn(model(inputs), targets)  # (B, C) logits -> scalar, graph recorded
 
     try:
         forward()

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,8 @@ from typing import Any
 
 import memograd
 from memograd._progress import progress
-from memograd.bench._engines import ENGINES, package_version, parse_engines
+from memograd.bench._engines import ENGINES, parse_engines
+from memograd.bench._machine import machine_info
 from memograd.bench._workloads import (
     Workload,
     find_workloads_file,
@@ -213,13 +212,37 @@ def blas_bound(workloads: Sequence[Workload], gemm_records: Sequence[Record]) ->
     ]
 
 
-def subprocess_worker(
-    *, steps: int, warmup: int, seed: int, workloads_file: Path, timeout: float = WORKER_TIMEOUT_S
-) -> WorkerCall:
-    """A WorkerCall that runs `python -m memograd.bench._worker` and parses its JSON line."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_environment(threads: int | None = None) -> dict[str, str]:
+    """The workers' environment: this package importable; thread pools capped if asked.
+
+    `threads` sets the OpenMP/OpenBLAS/MKL pool sizes (NumPy, PyTorch); with 1, XLA's CPU
+    thread pool is turned off too (JAX).
+    """
     src = str(Path(memograd.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    if threads is not None:
+        env.update({name: str(threads) for name in THREAD_VARIABLES})
+        if threads == 1:
+            flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flags}".strip()
+    return env
+
+
+def subprocess_worker(
+    *,
+    steps: int,
+    warmup: int,
+    seed: int,
+    workloads_file: Path,
+    threads: int | None = None,
+    timeout: float = WORKER_TIMEOUT_S,
+) -> WorkerCall:
+    """A WorkerCall that runs `python -m memograd.bench._worker` and parses its JSON line."""
+    env = worker_environment(threads)
 
     def call(engine: str, workload: str) -> Record:
         command = [sys.executable, "-m", "memograd.bench._worker", "--engine", engine]
@@ -241,43 +264,6 @@ def subprocess_worker(
     return call
 
 
-def machine_info() -> dict[str, Any]:
-    """CPU, cores, load, Python and library versions, NumPy's BLAS (no heavy imports)."""
-    import numpy as np
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas: dict[str, Any] = {}
-    try:
-        config: Any = np.show_config(mode="dicts")
-        blas = dict(config.get("Build Dependencies", {}).get("blas", {}))
-    except (TypeError, AttributeError):
-        pass
-    versions: dict[str, str | None] = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
-    for dist in ("torch", "jax", "jaxlib", "micrograd"):
-        versions[dist] = package_version(dist)
-    versions["memograd"] = memograd.__version__
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "hostname": platform.node(),
-        "load_average_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "versions": versions,
-        "blas": {k: blas[k] for k in ("name", "version", "openblas configuration") if k in blas},
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-    }
-
-
 def run_bench(
     workloads: Sequence[str] | None = None,
     engines: Sequence[str] | None = None,
@@ -289,6 +275,7 @@ def run_bench(
     seed: int = 0,
     reference: str = "memograd",
     workloads_file: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
     show_progress: bool = True,
     worker: WorkerCall | None = None,
 ) -> BenchResult:
@@ -303,6 +290,7 @@ def run_bench(
         warmup: untimed steps before timing.
         quick: allow fewer steps; the result is then marked as not reportable.
         reference: the engine the ratios divide by.
+        threads: cap every engine's thread pools (None: each library's default).
         worker: replaces the subprocess call (tests).
 
     Example:
@@ -310,7 +298,10 @@ def run_bench(
         >>> result.get("W1-tiny", "numpy").median_s  # doctest: +SKIP
         0.00012
     """
-    for name, value, low in (("rounds", rounds, 1), ("steps", steps, 1), ("warmup", warmup, 0)):
+    checks = [("rounds", rounds, 1), ("steps", steps, 1), ("warmup", warmup, 0)]
+    if threads is not None:
+        checks.append(("threads", threads, 1))
+    for name, value, low in checks:
         if not isinstance(value, int) or value < low:
             raise ValueError(
                 f"Received an invalid value for `{name}`, expected an integer >= {low}. "
@@ -327,7 +318,9 @@ def run_bench(
     names = parse_engines(list(engines) if engines is not None else None)
     reference = parse_engines([reference])[0]
     timed = [e for e in names if e in ENGINES]
-    call = worker or subprocess_worker(steps=steps, warmup=warmup, seed=seed, workloads_file=file)
+    call = worker or subprocess_worker(
+        steps=steps, warmup=warmup, seed=seed, workloads_file=file, threads=threads
+    )
     machine = machine_info()
 
     records: dict[tuple[str, str], list[Record]] = {(w.name, e): [] for w in chosen for e in timed}
@@ -371,6 +364,7 @@ def run_bench(
         "steps": steps,
         "warmup": warmup,
         "seed": seed,
+        "threads": threads,
         "quick": quick,
         "reportable": not quick and steps >= MIN_REPORTABLE_STEPS,
         "workloads_file": str(file),

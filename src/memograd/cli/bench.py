@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--reference", default="memograd", help="engine the ratios divide by (default memograd)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="cap every engine's thread pools (OpenMP/OpenBLAS/MKL; 1 also turns off XLA's); "
+        "default: each library's own",
+    )
     parser.add_argument("--plot", metavar="PNG", default=None, help="write a bar chart here")
     parser.add_argument(
         "--output", metavar="JSON", default=None, help="also write the JSON document here"
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         quick=args.quick,
         reference=args.reference,
         workloads_file=args.workloads_file,
+        threads=args.threads,
         show_progress=not args.json,
     )
     document = result.to_dict()
