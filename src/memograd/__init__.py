@@ -15,7 +15,7 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import data, memo, nn, scalar, tensor
+from memograd import backprop, data, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
 from memograd.autograd import grad, value_and_grad
 from memograd.gradcheck import GradcheckError, gradcheck
@@ -29,6 +29,7 @@ __all__ = [
     "Tensor",
     "Value",
     "__version__",
+    "backprop",
     "data",
     "enable_grad",
     "grad",
