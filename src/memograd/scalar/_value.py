@@ -26,15 +26,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from memograd import _grad_mode
 from memograd.graph import SweepStats, reverse_sweep
-
-try:  # the Tensor engine's switch; Value ops honour it when it exists
-    from memograd._grad_mode import is_grad_enabled as _grad_enabled
-except ImportError:  # pragma: no cover - depends on which layers have landed
-
-    def _grad_enabled() -> bool:
-        return True
-
 
 Number = int | float
 _RELEASED_MESSAGE = (
@@ -115,7 +108,7 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out._op = op
-        if _grad_enabled() and any(p.requires_grad for p in parents):
+        if _grad_mode.enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._parents = tuple(parents)
             out._derivs = tuple(derivs)
