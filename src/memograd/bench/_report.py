@@ -42,60 +42,86 @@ def machine_line(result: BenchResult) -> str:
     return " · ".join(parts)
 
 
-def _cell(r: EngineResult | None, ratio: float | None) -> str:
+def _time_cell(r: EngineResult | None, ratio: float | None) -> str:
     if r is None:
         return ""
     if r.status != "ok" or r.median_s is None:
         return f"[dim]{_SHORT_STATUS.get(r.status, r.status)}[/dim]"
     text = format_seconds(r.median_s)
     if ratio is not None:
-        text += f" [cyan]×{ratio:.2g}[/cyan]" if ratio < 10 else f" [cyan]×{ratio:.0f}[/cyan]"
+        text += f"\n[cyan]×{ratio:.2g}[/cyan]" if ratio < 10 else f"\n[cyan]×{ratio:.0f}[/cyan]"
     return text
 
 
-def times_table(result: BenchResult) -> Table:
+def _memory_cell(r: EngineResult | None) -> str:
+    if r is None or r.peak_rss_mb is None:
+        return "[dim]—[/dim]"
+    text = f"{r.peak_rss_mb:.0f}"
+    if r.step_alloc_peak_mb is not None:
+        text += f"\n[dim]{escape(f'[{r.step_alloc_peak_mb:.1f}]')}[/dim]"
+    return text
+
+
+def _grid(
+    result: BenchResult,
+    engines: list[str],
+    cells: dict[tuple[str, str], str],
+    *,
+    title: str,
+    caption: str,
+    transpose: bool,
+) -> Table:
+    """Workloads down and engines across (or the other way round when `transpose`)."""
+    table = Table(title=title, caption=caption)
+    rows, columns = [w.name for w in result.workloads], engines
+    if transpose:
+        rows, columns = columns, rows
+    table.add_column("engine" if transpose else "workload", style="bold", no_wrap=True)
+    for name in columns:
+        table.add_column(name, justify="right")
+    for row in rows:
+        keys = [(c, row) if transpose else (row, c) for c in columns]
+        table.add_row(row, *[cells[key] for key in keys])
+    return table
+
+
+def _fits(result: BenchResult, engines: list[str], width: int) -> bool:
+    """Whether engines-as-columns fits `width` (about 11 characters per engine column)."""
+    return 12 + 11 * len(engines) <= width
+
+
+def times_table(result: BenchResult, *, transpose: bool = False) -> Table:
     """Rows: workloads; columns: engines; cells: median step time and ratio to the reference."""
     ratios = result.ratios()
     caption = (
-        f"median step time · ×r = engine time / {result.reference} time (below 1: faster) · "
+        f"median step time; ×r = engine time / {result.reference} time (below 1: faster); "
         f"{result.settings.get('rounds')} rounds × {result.settings.get('steps')} steps"
     )
     if not result.reportable:
         caption += " · [bold red]quick run: not reportable[/bold red]"
-    table = Table(title=f"memograd bench — {machine_line(result)}", caption=caption)
-    table.add_column("workload", style="bold")
-    for engine in result.engines:
-        table.add_column(engine, justify="right")
-    for w in result.workloads:
-        row = ratios.get(w.name, {})
-        cells = [_cell(result.get(w.name, e), row.get(e)) for e in result.engines]
-        table.add_row(w.name, *cells)
-    return table
+    cells = {
+        (w.name, e): _time_cell(result.get(w.name, e), ratios.get(w.name, {}).get(e))
+        for w in result.workloads
+        for e in result.engines
+    }
+    title = f"memograd bench — {machine_line(result)}"
+    return _grid(result, result.engines, cells, title=title, caption=caption, transpose=transpose)
 
 
-def memory_table(result: BenchResult) -> Table:
+def memory_table(result: BenchResult, *, transpose: bool = False) -> Table:
     """Peak RSS of each worker process (MiB), with the tracemalloc peak of one step in []."""
-    table = Table(
+    engines = [e for e in result.engines if e != "blas-bound"]
+    cells = {
+        (w.name, e): _memory_cell(result.get(w.name, e)) for w in result.workloads for e in engines
+    }
+    return _grid(
+        result,
+        engines,
+        cells,
         title=escape("peak memory (MiB): worker process RSS [tracemalloc peak of one step]"),
         caption="RSS includes the interpreter and the engine's imports",
+        transpose=transpose,
     )
-    table.add_column("workload", style="bold")
-    engines = [e for e in result.engines if e != "blas-bound"]
-    for engine in engines:
-        table.add_column(engine, justify="right")
-    for w in result.workloads:
-        cells = []
-        for engine in engines:
-            r = result.get(w.name, engine)
-            if r is None or r.peak_rss_mb is None:
-                cells.append("[dim]—[/dim]")
-                continue
-            text = f"{r.peak_rss_mb:.0f}"
-            if r.step_alloc_peak_mb is not None:
-                text += f" [dim]{escape(f'[{r.step_alloc_peak_mb:.1f}]')}[/dim]"
-            cells.append(text)
-        table.add_row(w.name, *cells)
-    return table
 
 
 def split_table(result: BenchResult) -> Table | None:
@@ -127,11 +153,12 @@ def split_table(result: BenchResult) -> Table | None:
 def print_report(result: BenchResult, console: Console | None = None) -> None:
     """Print the tables and one line per engine that did not run, with its reason."""
     out = console or Console()
-    out.print(times_table(result))
+    transpose = not _fits(result, result.engines, out.width)  # narrow terminal: engines down
+    out.print(times_table(result, transpose=transpose))
     split = split_table(result)
     if split is not None:
         out.print(split)
-    out.print(memory_table(result))
+    out.print(memory_table(result, transpose=transpose))
     reasons: dict[tuple[str, str], list[str]] = {}
     for r in result.results:
         if r.status != "ok" or r.reason:
