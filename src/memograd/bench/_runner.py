@@ -346,6 +346,7 @@ def run_bench(
                     )
                     done.append(call(engine, w.name))
                     bar.advance(task)
+        bar.update(task, description=f"bench: {rounds} rounds done")
 
     results: list[EngineResult] = []
     bound = {r.workload: r for r in blas_bound(chosen, gemm)} if "blas-bound" in names else {}
