@@ -13,7 +13,7 @@ Example:
 
 from memograd.bench._engines import ALL_ENGINES, ENGINES, PSEUDO_ENGINES, parse_engines
 from memograd.bench._numpy_mlp import NumpyMLP
-from memograd.bench._report import print_report, save_plot
+from memograd.bench._report import bench_figure, print_report, save_plot
 from memograd.bench._runner import (
     BenchResult,
     EngineResult,
@@ -38,6 +38,7 @@ __all__ = [
     "NumpyMLP",
     "Workload",
     "aggregate",
+    "bench_figure",
     "compute_ratios",
     "find_workloads_file",
     "load_workloads",

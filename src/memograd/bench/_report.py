@@ -168,10 +168,20 @@ def print_report(result: BenchResult, console: Console | None = None) -> None:
 
 
 def save_plot(result: BenchResult, path: str | os.PathLike[str]) -> None:
-    """Grouped bars (workloads × engines) of median step times, log scale; written atomically.
+    """Write `bench_figure(result)` to `path` atomically (format from the suffix).
 
     Example:
         >>> save_plot(result, "bench.png")  # doctest: +SKIP
+    """
+    fig = bench_figure(result)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+
+
+def bench_figure(result: BenchResult) -> Any:
+    """A matplotlib Figure: grouped bars (workloads × engines) of median step times, log scale.
+
+    The machine it ran on is the x-axis label. Built without pyplot, so it needs no backend.
     """
     from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
@@ -203,5 +213,4 @@ def save_plot(result: BenchResult, path: str | os.PathLike[str]) -> None:
     ax.margins(y=0.15)  # room for the value labels above the tallest bar
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", which="both", alpha=0.3)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
+    return fig
