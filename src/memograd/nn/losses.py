@@ -22,8 +22,9 @@ import numpy as np
 
 from memograd.data import check_labels
 from memograd.nn._checks import lookup
-from memograd.tensor import Tensor
+from memograd.tensor import Tensor, constant, make_node
 from memograd.tensor import functional as F
+from memograd.tensor._tensor import grad_enabled_for
 
 
 def mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
@@ -35,11 +36,33 @@ def mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
 def binary_cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
     """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], computed stably from logits z.
 
-    Uses the identity max(z, 0) − z·y + log(1 + exp(−|z|)), which never exponentiates a
-    large positive number.
+    One node. The forward uses max(z, 0) − z·y + log(1 + exp(−|z|)), which never
+    exponentiates a large positive number; the VJP is (σ(z) − y) / N, exact at z = 0 too
+    (composing relu and abs would give a subgradient there).
     """
-    z = logits
-    return (z.relu() - z * targets + ((-z.abs()).exp() + 1.0).log()).mean()
+    z = logits.data
+    y = np.asarray(targets, dtype=z.dtype)
+    if y.shape != z.shape:
+        raise ValueError(
+            f"binary_cross_entropy: targets of shape {y.shape} do not match logits of shape "
+            f"{z.shape}."
+        )
+    terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (B, 1)
+    data = np.asarray(terms.mean(), dtype=z.dtype)
+    if not grad_enabled_for(logits):
+        return constant(data)
+    e = np.exp(-np.abs(z))
+    sig = np.where(z >= 0, 1.0, e) / (1.0 + e)  # σ(z) without overflow
+    return make_node(data, (logits,), _bce_vjp, (sig.astype(z.dtype),), "bce_logits", y)
+
+
+def _bce_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
+    y = node._ctx
+    n = y.size
+    if isinstance(g, Tensor):  # create_graph: build the gradient from differentiable ops
+        return ((node._parents[0].sigmoid() - y) * (g / n),)
+    (sig,) = node._saved  # type: ignore[misc]
+    return ((sig - y) * (g / n),)
 
 
 def cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
