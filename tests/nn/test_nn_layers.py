@@ -94,7 +94,7 @@ def test_dense_errors() -> None:
         ValueError, match=r"`units`, expected a positive integer. Received: units=0"
     ):
         mg.nn.Dense(0)
-    with pytest.raises(ValueError, match="units=2.5"):
+    with pytest.raises(ValueError, match=r"units=2\.5"):
         mg.nn.Dense(2.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"activation function identifier: 'rleu'.*'relu'"):
         mg.nn.Dense(3, activation="rleu")

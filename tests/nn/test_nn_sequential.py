@@ -217,7 +217,7 @@ def test_bad_inputs_raise_readable_errors() -> None:
         uncompiled.fit(X, y)
     with pytest.raises(ValueError, match="no layers"):
         Sequential([]).build((None, 3))
-    with pytest.raises(TypeError, match="memograd.nn.Module"):
+    with pytest.raises(TypeError, match=r"memograd\.nn\.Module"):
         Sequential(["dense"])  # type: ignore[list-item]
     model = _model()
     with pytest.raises(ValueError, match="optimizer identifier: 'adagrad'"):
@@ -229,7 +229,7 @@ def test_bad_inputs_raise_readable_errors() -> None:
         model.fit(X, y, epochs=0)
     with pytest.raises(ValueError, match="batch_size=-1"):
         model.fit(X, y, batch_size=-1)
-    with pytest.raises(ValueError, match="validation_split=1.5"):
+    with pytest.raises(ValueError, match=r"validation_split=1\.5"):
         model.fit(X, y, validation_split=1.5)
     with pytest.raises(ValueError, match="verbose"):
         model.fit(X, y, verbose=3)
