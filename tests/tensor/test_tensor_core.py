@@ -130,3 +130,11 @@ def test_mixed_dtypes_refused_constants_adopt() -> None:
     assert (np.ones(1) + a).dtype == np.float32  # ndarray defers to Tensor.__radd__
     assert isinstance(np.ones(1) + a, Tensor)
     assert (a.astype("float64") + b).dtype == np.float64
+
+
+def test_data_is_always_an_array() -> None:
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    for t in [x.sum(), x.mean(), x.max(), x @ x, x[0], x.sum().exp(), x[0] * x[1]]:
+        assert isinstance(t.data, np.ndarray) and t.shape == ()
+    with mg.no_grad():
+        assert isinstance(x.sum().data, np.ndarray)

@@ -454,7 +454,8 @@ def make_node(
         ctx: non-array facts the VJP needs (axes, shapes); not counted as saved bytes.
     """
     out = _new(Tensor)
-    out.data = data
+    # NumPy returns scalars, not 0-d arrays, from full reductions and from ops on 0-d arrays.
+    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
     out.grad = None
     out.requires_grad = True
     out._parents = parents
@@ -468,7 +469,7 @@ def make_node(
 def constant(data: Any, op: str = "") -> Tensor:
     """Wrap an array (already of the right dtype) as a Tensor outside any graph."""
     out = _new(Tensor)
-    out.data = data
+    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
     out.grad = None
     out.requires_grad = False
     out._parents = ()

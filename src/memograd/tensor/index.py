@@ -51,8 +51,6 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         raise IndexError(
             f"index {index!r} is invalid for a tensor of shape {a.shape}: {err}"
         ) from None
-    if not isinstance(data, ndarray):  # a single element comes back as a NumPy scalar
-        data = xp.asarray(data)
     if grad_enabled_for(a):
         parts = idx if isinstance(idx, tuple) else (idx,)
         saved = tuple(p for p in parts if isinstance(p, ndarray))  # counted as saved bytes
