@@ -137,3 +137,49 @@ def test_deep_call_is_traced_under_the_caller() -> None:
     assert t.calls == 3_001
     assert t.hits == 0
     assert t.roots[0].args == (3_000,)
+
+
+def test_limit_is_restored_only_after_every_outermost_computation() -> None:
+    # Thread A's deep run raises the interpreter-wide limit; meanwhile thread B recurses in
+    # place past the default depth. A ends first: lowering the limit under B would make
+    # CPython 3.11 abort ("Cannot recover from stack overflow"), so it must wait for B.
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        import memograd as mg
+        a_bottom, b_deep, a_done = threading.Event(), threading.Event(), threading.Event()
+
+        @mg.memoize
+        def depth_a(n):
+            if n == 0:
+                a_bottom.set()
+                b_deep.wait(60)
+                return 0
+            return 1 + depth_a(n - 1)
+
+        @mg.memoize
+        def depth_b(n):
+            if n == 0:
+                b_deep.set()
+                a_done.wait(60)
+                return 0
+            return 1 + depth_b(n - 1)
+
+        out = {}
+        def a():
+            out["a"] = depth_a(30_000)
+        def b():
+            a_bottom.wait(60)
+            out["b"] = depth_b(1_500)
+        ta, tb = threading.Thread(target=a), threading.Thread(target=b)
+        ta.start(); tb.start(); ta.join()
+        while_b_runs = sys.getrecursionlimit()
+        a_done.set(); tb.join()
+        print(out["a"], out["b"], while_b_runs > 1000, sys.getrecursionlimit())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.split() == ["30000", "1500", "True", "1000"]

@@ -5,7 +5,10 @@ Thread safety, and why the hit path takes no lock:
 * An unbounded cache is a plain `dict`. Entries are only added (under the lock) or cleared;
   a hit is one `dict.get`, a single C call that the GIL makes atomic, so a reader sees an
   entry either absent (and takes the locked miss path) or complete.
-* A bounded (LRU) cache is an `OrderedDict`; a hit reorders it, so hits take the lock.
+* A bounded (LRU) cache is an `OrderedDict`. A hit is `get` then `move_to_end`, two C calls
+  without a lock; if another thread evicts the key in between, `move_to_end` raises KeyError,
+  which is ignored (the value read is still the right one). Inserting and evicting happen
+  under the lock.
 * Counters are `itertools.count` objects: `next()` is one C call, atomic under the GIL, so
   hits counted from many threads without a lock stay exact. `cache_clear()` records the
   counters' values as a new zero instead of replacing them (wrappers hold them in closures).
@@ -117,6 +120,7 @@ class Store:
         "maxsize",
         "name",
         "stats",
+        "touch",
         "unhashable",
     )
 
@@ -130,22 +134,16 @@ class Store:
         self.func = func
         self.lock = threading.Lock()
         self.inflight: dict[Hashable, _Pending] = {}
-        # The lookup used by the hit path: lock-free dict.get, or a locked LRU lookup.
-        self.get: Callable[[Hashable, Any], Any] = (
-            self.data.get if maxsize is None else self._lru_get
+        # The hit path: a lock-free `get`, then for a bounded cache `touch` marks the key as
+        # most recently used (None when unbounded).
+        self.get: Callable[[Hashable, Any], Any] = self.data.get
+        self.touch: Callable[[Hashable], None] | None = (
+            None if maxsize is None else self.data.move_to_end  # type: ignore[attr-defined]
         )
         # Called by `compute` for key=MISS: a fast path found the arguments unhashable and
         # leaves it to its wrapper to build a content key (outside its `except` block, so the
         # function's own exceptions are not chained to that TypeError).
         self.unhashable: Callable[[tuple[Any, ...], dict[str, Any] | None], Any] = _no_fallback
-
-    def _lru_get(self, key: Hashable, default: Any) -> Any:
-        data = self.data
-        with self.lock:
-            result = data.get(key, default)
-            if result is not default:
-                data.move_to_end(key)  # type: ignore[attr-defined]
-        return result
 
     def __len__(self) -> int:
         return len(self.data)
@@ -162,6 +160,11 @@ class Store:
         result = self.get(key, MISS)
         if result is MISS:
             return self.compute(key, args, kwargs)
+        if self.touch is not None:
+            try:  # noqa: SIM105 (contextlib.suppress costs a Python-level call on every hit)
+                self.touch(key)
+            except KeyError:  # evicted by another thread since the get: still a valid hit
+                pass
         self.stats.hit()
         if _STATE.active:
             _trace.leaf(self.name, args, kwargs, result)
@@ -227,9 +230,17 @@ class Store:
         outermost = mode == _OUTSIDE
         if outermost:
             local.mode = _IN_PLACE
+            local.levels = 0
+            _deep.enter()
         token = _trace.begin(self.name, args, kwargs) if _STATE.active else None
         func = self.func
+        levels = 0
         try:
+            if mode == _IN_PLACE:
+                levels = local.levels + 1
+                if levels > _deep.IN_PLACE_LEVELS:
+                    raise RecursionError("too many nested memoized calls to run in place")
+                local.levels = levels
             if kwargs:
                 result = func(*args, **kwargs)
             else:
@@ -246,26 +257,32 @@ class Store:
                 else:
                     result = func(*args)
         except BaseException as error:
-            if outermost:
-                local.mode = _OUTSIDE
+            if levels:
+                local.levels = levels - 1
             if pending is not None:
                 del self.inflight[key]
                 pending.error = error
                 pending.done.release()
-            retried = isinstance(error, RecursionError) and local.mode == _IN_PLACE
-            retry_here = outermost and isinstance(error, RecursionError)
-            if not (retried or retry_here):
+            recursion = isinstance(error, RecursionError)
+            # Inside an in-place attempt a RecursionError is retried by the outermost call,
+            # which computes this key again: count it then, not now.
+            if not (recursion and (outermost or mode == _IN_PLACE)):
                 stats.miss()
             if token is not None:
-                if retry_here:
+                if outermost and recursion:
                     _trace.discard(token)
                 else:
                     _trace.fail(token, error)
-            if retry_here:
-                return _deep.run_deep(self.compute, key, args, kwargs)
+            if outermost:
+                local.mode = _OUTSIDE
+                try:
+                    if recursion:
+                        return _deep.run_deep(self.compute, key, args, kwargs)
+                finally:
+                    _deep.leave()
             raise
-        if outermost:
-            local.mode = _OUTSIDE
+        if levels:
+            local.levels = levels - 1
         if pending is not None:
             if self.maxsize is None:
                 self.data[key] = result
@@ -279,6 +296,9 @@ class Store:
             pending.result = result
             pending.done.release()
         stats.miss()
+        if outermost:
+            local.mode = _OUTSIDE
+            _deep.leave()
         if token is not None:
             _trace.end(token, result)
         return result

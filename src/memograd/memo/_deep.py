@@ -1,29 +1,40 @@
 """Deep recursion: let a memoized recursion go 100,000+ calls deep under default settings.
 
-Mechanism (all of it is in `run_deep` and the memoize miss path):
+Mechanism (this module plus the memoize miss path, `_cache.Store.compute`):
 
-1. A memoized call first runs in place, in the caller's thread, under the caller's recursion
-   limit. Shallow recursions (nearly all calls) pay nothing more than a thread-local flag.
-2. If the *outermost* memoized computation of a thread fails with `RecursionError`, it is run
-   again by `run_deep`: in a helper thread created with a large stack (`threading.stack_size`,
-   `DEEP_STACK_BYTES`) while the recursion limit is raised to `DEEP_RECURSION_LIMIT`. The
-   caller waits for it; the limit is put back when the last deep run ends (a counter makes
-   concurrent deep runs safe) and the stack size right after the thread starts. Every
-   sub-result finished by the first attempt is already cached, so little work is repeated.
-3. The wrappers call the user function with a plain `f(a)` / `f(a, b)` call instead of
-   `f(*args)`. CPython 3.11+ runs such Python-to-Python calls without recursing in C
-   ("inlined" calls), so the deep chain wrapper -> miss path -> user function costs only
-   Python frames, which the raised limit allows.
+1. A memoized computation first runs in place, in the caller's thread. Shallow recursions
+   (nearly all calls) pay only a few thread-local reads and writes per miss.
+2. If the *outermost* memoized computation of a thread fails with `RecursionError` (the
+   interpreter's limit, or more than `IN_PLACE_LEVELS` nested misses), it is run again by
+   `run_deep`: in a helper thread created with a large C stack (`threading.stack_size`,
+   `DEEP_STACK_BYTES`) while the recursion limit is raised to `DEEP_RECURSION_LIMIT`; the
+   caller waits. Every sub-result the first attempt finished is already cached.
+3. The wrappers call the user function with a plain `f(a)` / `f(a, b)` call rather than
+   `f(*args)`. CPython 3.11+ runs Python-to-Python calls made with the CALL instruction
+   without recursing in C ("inlined" calls; 3.13 also inlines `f(*args)`), so the deep chain
+   wrapper -> miss path -> user function costs only Python frames, which the raised limit
+   allows; no C stack is needed for it at all.
+4. Restoring: the limit is raised once, by the first deep run, and put back when no outermost
+   memoized computation is running any more in any thread (a counter under a lock), and only
+   if nobody changed it meanwhile. Waiting for *all* of them matters: the limit is
+   interpreter-wide, so an in-place computation in another thread may have gone past the
+   default depth while it was raised, and lowering the limit under a thread that deep makes
+   CPython 3.11 abort ("Cannot recover from stack overflow"). The thread stack size is put
+   back as soon as the helper thread has started.
 
 Limits:
-    * The recursion limit is interpreter-wide in CPython 3.11-3.13 (`sys.setrecursionlimit`
-      updates every thread), so while a deep run is going other threads see the raised limit.
-    * Since 3.12 C-level recursion has its own fixed budget that `sys.setrecursionlimit`
-      does not raise. A recursion that passes through C on every level (a `map`, `sorted(key=)`,
-      a class `__call__`, `f(*args)` with keywords) stays limited by it; keep the recursive
-      call a plain call of the memoized function with positional arguments.
-    * Each level costs about three Python frames (a few hundred bytes each): fib(100_000)
-      needs ~300,000 frames, well under `DEEP_RECURSION_LIMIT`.
+    * CPython 3.11-3.13 keep one limit per interpreter (`sys.setrecursionlimit` updates every
+      thread). While a deep run is going, other threads see the raised limit too; a plain
+      (non-memoized) recursion in another thread that goes past the default depth in that
+      window, and is still that deep when the limit is restored, fails as described above.
+    * Since 3.12, C-level recursion has its own fixed budget that `sys.setrecursionlimit`
+      does not raise: a recursion that goes through C on every level (`map`, `sorted(key=)`,
+      a class `__call__`, keyword arguments with `f(*args, **kwargs)` on 3.12) stays limited
+      to a few thousand levels there. On 3.11 it works (the helper's stack is large enough).
+      Keep the recursive call a plain call of the memoized function with positional arguments.
+    * Each level costs about three Python frames: fib(100_000) needs ~300,000 frames, under
+      `DEEP_RECURSION_LIMIT`. A genuinely infinite recursion uses the whole raised limit
+      before it fails (seconds and a few hundred MB); lower the limit to fail sooner.
     * Calls made by the aborted first attempt that were answered from the cache are counted
       in `cache_info()` (they happened); computations cut short by the retry are not.
 
@@ -50,10 +61,15 @@ R = TypeVar("R")
 
 DEEP_RECURSION_LIMIT = 500_000
 """Recursion limit while a deep run is going (frames; ~3 per memoized level). Read at each
-deep run, so it can be changed (a genuinely infinite recursion takes seconds to hit it)."""
+deep run, so it can be changed."""
 
 DEEP_STACK_BYTES = 1 << 30
 """C stack of the helper thread (virtual memory, committed only as used); read at each run."""
+
+IN_PLACE_LEVELS = 2_000
+"""Nested misses allowed before an in-place attempt is moved to a deep run. Normally the
+interpreter's limit stops it first; this bound holds when the limit was raised (by another
+thread's deep run or by the user), keeping C-recursive chains within a normal thread stack."""
 
 # What a thread is doing, as seen by the memoize miss path.
 OUTSIDE: Final = 0  # no memoized computation running in this thread
@@ -63,65 +79,79 @@ DEEP: Final = 2  # inside a deep run (no further retry)
 
 class _Local(threading.local):
     mode: int = OUTSIDE
+    levels: int = 0  # nested misses of the in-place attempt
 
 
 LOCAL = _Local()
 
-_limit_lock = threading.Lock()
-_limit_users = 0
-_saved_limit = 0
+_lock = threading.Lock()
+_active = 0  # outermost computations and deep runs in progress, all threads
+_saved_limit: int | None = None  # the limit to restore, while we hold it raised
+_raised_to = 0
 _stack_lock = threading.Lock()
 
 
+def enter() -> None:
+    """An outermost memoized computation (or a deep run) starts."""
+    global _active
+    with _lock:
+        _active += 1
+
+
+def leave() -> None:
+    """It ends; the last one out restores the recursion limit if a deep run raised it."""
+    global _active, _saved_limit
+    with _lock:
+        _active -= 1
+        if _active == 0 and _saved_limit is not None:
+            if sys.getrecursionlimit() == _raised_to:  # unless someone set another meanwhile
+                try:
+                    sys.setrecursionlimit(_saved_limit)
+                except RecursionError:  # this thread is itself deeper: the next leave() retries
+                    return
+            _saved_limit = None
+
+
 def _raise_limit() -> None:
-    global _limit_users, _saved_limit
-    with _limit_lock:
-        if _limit_users == 0:
-            _saved_limit = sys.getrecursionlimit()
-            if _saved_limit < DEEP_RECURSION_LIMIT:
-                sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
-        _limit_users += 1
-
-
-def _restore_limit() -> None:
-    global _limit_users
-    with _limit_lock:
-        _limit_users -= 1
-        if _limit_users == 0 and sys.getrecursionlimit() != _saved_limit:
-            sys.setrecursionlimit(_saved_limit)
+    global _saved_limit, _raised_to
+    with _lock:
+        current = sys.getrecursionlimit()
+        if current < DEEP_RECURSION_LIMIT:
+            if _saved_limit is None:
+                _saved_limit = current
+            _raised_to = DEEP_RECURSION_LIMIT
+            sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
 
 
 def run_deep(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run `func(*args, **kwargs)` where a recursion 100,000+ levels deep can finish.
 
     The call runs in a helper thread with a large stack and a raised recursion limit; the
-    caller waits. Interpreter settings are restored when the last deep run ends. Exceptions
-    are re-raised in the caller; calls are recorded under the caller's open `trace()` node.
+    caller waits. Interpreter settings are restored when the last computation ends.
+    Exceptions are re-raised in the caller; calls are recorded under the caller's open
+    `trace()` node.
 
     Example:
         >>> run_deep(sum, [1, 2, 3])
         6
     """
-    outcome: list[Any] = []
+    outcome: list[tuple[bool, Any]] = []
     parent_stack = _trace.current_stack()
 
     def target() -> None:
         LOCAL.mode = DEEP
         try:
-            # New threads take the interpreter's limit when created (3.11-3.13); setting it
-            # here again keeps that true should a version read it per thread.
-            if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
-                sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
             with _trace.adopted(parent_stack):
                 outcome.append((True, func(*args, **kwargs)))
         except BaseException as error:
             outcome.append((False, error))
 
-    _raise_limit()
+    enter()
     try:
+        _raise_limit()
         with _stack_lock:
             try:
-                previous = threading.stack_size(DEEP_STACK_BYTES)
+                previous: int | None = threading.stack_size(DEEP_STACK_BYTES)
             except (ValueError, RuntimeError):  # platform refuses: keep the default stack
                 previous = None
             try:
@@ -132,7 +162,7 @@ def run_deep(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
                     threading.stack_size(previous)
         helper.join()
     finally:
-        _restore_limit()
+        leave()
     ok, value = outcome[0]
     if not ok:
         raise value

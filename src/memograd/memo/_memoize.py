@@ -251,12 +251,47 @@ def _generic_wrapper(
 
         return keyed_wrapper
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def build_key(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
         try:
-            k = make_key(args, kwargs, typed)
+            return make_key(args, kwargs, typed)
         except Unkeyable as error:
             raise _unkeyable_error(func, signature, error) from None
-        return lookup(k, args, kwargs)
+
+    if typed:
+
+        def typed_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return lookup(build_key(args, kwargs), args, kwargs)
+
+        return typed_wrapper
+
+    get = store.get
+    touch = store.touch
+    compute = store.compute
+    traced_hit = store.traced_hit
+    hit = store.stats.hit
+    state = _trace.STATE
+    store.unhashable = lambda args, kwargs: lookup(build_key(args, kwargs), args, kwargs)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            return lookup(build_key(args, kwargs), args, kwargs)
+        # Fast path: hashable positional arguments are their own key (`make_key` agrees).
+        k: Any = args
+        try:
+            result = get(k, MISS)
+        except TypeError:  # unhashable: `compute` hands key=MISS to `store.unhashable`
+            result = k = MISS
+        if result is MISS:
+            return compute(k, args, None)
+        if state.active:
+            return traced_hit(args, None, result)
+        if touch is not None:
+            try:  # noqa: SIM105 (contextlib.suppress costs a Python-level call on every hit)
+                touch(k)
+            except KeyError:  # evicted by another thread since the get
+                pass
+        hit()
+        return result
 
     return wrapper
 
@@ -275,7 +310,7 @@ def _is_method(func: Callable[..., Any], signature: inspect.Signature) -> bool:
 
 
 _TEMPLATE = """\
-def __make__(_mg_get, _mg_MISS, _mg_state, _mg_hit, _mg_compute, _mg_traced_hit,
+def __make__(_mg_get, _mg_touch, _mg_MISS, _mg_state, _mg_hit, _mg_compute, _mg_traced_hit,
              {defaults_params}):
     def {name}({params}):
         _mg_k = {key}
@@ -286,11 +321,18 @@ def __make__(_mg_get, _mg_MISS, _mg_state, _mg_hit, _mg_compute, _mg_traced_hit,
         if _mg_r is _mg_MISS:
             return _mg_compute(_mg_k, {args}, {kwargs})
         if _mg_state.active:
-            return _mg_traced_hit({args}, {kwargs}, _mg_r)
+            return _mg_traced_hit({args}, {kwargs}, _mg_r){touch}
         _mg_hit()
         return _mg_r
     return {name}
 """
+
+
+_TOUCH = """
+        try:
+            _mg_touch(_mg_k)  # bounded: mark as most recently used
+        except KeyError:  # evicted by another thread since the get: still a valid hit
+            pass"""
 
 
 def _mirrored_wrapper(
@@ -335,6 +377,7 @@ def _mirrored_wrapper(
         "{" + ", ".join(f"{n!r}: {n}" for n in keyword_only) + "}" if keyword_only else "None"
     )
     source = _TEMPLATE.format(
+        touch="" if store.touch is None else _TOUCH,
         name=fname,
         params=", ".join(text),
         key=key_text,
@@ -358,6 +401,7 @@ def _mirrored_wrapper(
     make = namespace["__make__"]
     return make(
         store.get,
+        store.touch,
         MISS,
         _trace.STATE,
         store.stats.hit,

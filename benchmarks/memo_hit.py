@@ -1,0 +1,118 @@
+"""Cost of a cache hit: `@memoize` next to `functools.cache` / `lru_cache`, same run.
+
+Each case times `f(args)` on an argument already cached, `--number` calls per repeat; the
+contenders alternate repeat by repeat so machine drift hits both alike. Reported: median
+nanoseconds per call over the repeats (the timing loop's own overhead is included in both)
+and the ratio memoize / functools.
+
+Run:
+    python -m benchmarks.memo_hit            # or: python benchmarks/memo_hit.py
+    python -m benchmarks.memo_hit --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import platform
+import statistics
+import sys
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from memograd.memo import memoize
+
+
+def _cases() -> list[tuple[str, str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]]:
+    def one(n: int) -> int:
+        return n
+
+    def two(a: int, b: str) -> int:
+        return a
+
+    def star(*args: Any) -> int:
+        return 0
+
+    return [
+        ("f(n) unbounded", "functools.cache", memoize(one), functools.cache(one), (12345,)),
+        ("f(a, b) unbounded", "functools.cache", memoize(two), functools.cache(two), (7, "x")),
+        (
+            "f(n) maxsize=128",
+            "lru_cache(128)",
+            memoize(maxsize=128)(one),
+            functools.lru_cache(maxsize=128)(one),
+            (12345,),
+        ),
+        ("f(*args) generic path", "functools.cache", memoize(star), functools.cache(star), (1, 2)),
+    ]
+
+
+def _time_per_call(func: Callable[..., Any], args: tuple[Any, ...], number: int) -> float:
+    timer = timeit.Timer("f(*a)", globals={"f": func, "a": args})
+    if len(args) == 1:
+        timer = timeit.Timer("f(a)", globals={"f": func, "a": args[0]})
+    elif len(args) == 2:
+        timer = timeit.Timer("f(a, b)", globals={"f": func, "a": args[0], "b": args[1]})
+    return timer.timeit(number) / number
+
+
+def measure(repeats: int = 15, number: int = 200_000) -> dict[str, Any]:
+    """Median seconds per hit for each case and contender, and their ratios."""
+    rows = []
+    for name, peer_name, ours, peer, args in _cases():
+        ours(*args)
+        peer(*args)  # fill both caches: every timed call is a hit
+        ours_times: list[float] = []
+        peer_times: list[float] = []
+        for _ in range(repeats):
+            ours_times.append(_time_per_call(ours, args, number))
+            peer_times.append(_time_per_call(peer, args, number))
+        ours_ns = statistics.median(ours_times) * 1e9
+        peer_ns = statistics.median(peer_times) * 1e9
+        rows.append(
+            {
+                "case": name,
+                "peer": peer_name,
+                "memoize_ns": round(ours_ns, 1),
+                "peer_ns": round(peer_ns, 1),
+                "ratio": round(ours_ns / peer_ns, 2),
+                "hits_counted": ours.cache_info().hits,  # type: ignore[attr-defined]
+            }
+        )
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "repeats": repeats,
+        "calls_per_repeat": number,
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--number", type=int, default=200_000, help="calls per repeat")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    options = parser.parse_args(argv)
+    result = measure(options.repeats, options.number)
+    if options.json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"Cost per cache hit, median of {result['repeats']} x {result['calls_per_repeat']:,} "
+        f"calls, Python {result['python']} ({result['machine']})"
+    )
+    print(f"{'case':<24}{'peer':<18}{'memoize':>10}{'peer':>10}{'ratio':>8}")
+    for row in result["rows"]:
+        print(
+            f"{row['case']:<24}{row['peer']:<18}{row['memoize_ns']:>8.1f}ns"
+            f"{row['peer_ns']:>8.1f}ns{row['ratio']:>7.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
