@@ -135,7 +135,8 @@ def fit(
     params = model.parameters()
     logs: dict[str, float] = {}
     callback_list.on_train_begin()
-    with progress(enabled=level == 1) as bar:
+    # A diverging run reports itself through the guard below, not through NumPy warnings.
+    with progress(enabled=level == 1) as bar, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(start_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             model.train()
