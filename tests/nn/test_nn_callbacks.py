@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import memograd as mg
-from memograd.nn import Callback, Dense, Dropout, EarlyStopping, ModelCheckpoint, Sequential
-from memograd.nn import losses
+from memograd.nn import Callback, Dense, Dropout, EarlyStopping, ModelCheckpoint, Sequential, losses
 
 
 def _data(n: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
