@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from memograd._atomic import atomic_path
+from memograd.bench._engines import ALL_ENGINES
 from memograd.bench._runner import BenchResult, EngineResult
 
 _SHORT_STATUS = {"not-applicable": "n/a"}
@@ -199,7 +200,8 @@ def bench_figure(result: BenchResult) -> Any:
                 xs.append(position - 0.4 + width * (index + 0.5))
                 heights.append(r.median_s * 1e3)
         hatch = "//" if engine == "blas-bound" else None
-        bars = ax.bar(xs, heights, width, label=engine, hatch=hatch)
+        color = f"C{ALL_ENGINES.index(engine) % 10}" if engine in ALL_ENGINES else None
+        bars = ax.bar(xs, heights, width, label=engine, hatch=hatch, color=color)
         labels = [format_seconds(h / 1e3) for h in heights]
         ax.bar_label(bars, labels, fontsize=6, rotation=90, padding=2)
     ax.set_yscale("log")
