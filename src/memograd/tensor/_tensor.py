@@ -167,10 +167,11 @@ class Tensor:
             grad += adjoint
 
     def _saved_nbytes(self) -> int:
-        saved = self._saved
-        if not saved:
-            return 0
-        return sum(a.nbytes for a in saved if a is not None)
+        total = 0
+        for a in self._saved or ():
+            if a is not None:
+                total += a.nbytes
+        return total
 
     def _release(self) -> None:
         self._saved = None
@@ -505,9 +506,11 @@ def operand(t: Tensor, other: Any, op: str) -> Tensor:
 
 def grad_enabled_for(*tensors: Tensor) -> bool:
     """Whether an op on `tensors` must record a node (grad mode on and one requires grad)."""
-    if not _grad_mode.enabled:
-        return False
-    return any(t.requires_grad for t in tensors)
+    if _grad_mode.enabled:
+        for t in tensors:  # a plain loop: cheaper than any() over a generator
+            if t.requires_grad:
+                return True
+    return False
 
 
 # Op modules import this one; imported last so that `Tensor` exists when they run.

@@ -1,0 +1,136 @@
+"""One eager training step on the Tensor engine vs the same step written by hand in NumPy.
+
+The step is the project's workload (``shared/bench/workloads.json``; W1 by default): forward
+through Dense layers with ReLU between them, softmax cross-entropy, backward, SGD (lr 0.01),
+float32. memograd's side is built directly from Tensor ops — the fused `linear` (Dense + ReLU
+as one node) and `cross_entropy` — with no `nn` layer on top, so it measures the engine's own
+overhead. The NumPy side is `memograd.bench.NumpyMLP` (gradients by hand, buffers reused): the
+floor for any NumPy engine. Both start from the same weights and inputs, and steps alternate
+(eager, numpy, eager, ...) so that drift of a shared machine hits both alike.
+
+Run:
+    python benchmarks/eager_step.py                 # W1, 5 warm-up + 200 timed steps each
+    python benchmarks/eager_step.py --workload W2 --steps 100
+    python benchmarks/eager_step.py --profile       # cProfile of the eager step instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import memograd as mg
+from memograd.bench import NumpyMLP
+from memograd.bench._workloads import load_workloads
+from memograd.tensor.functional import cross_entropy, linear
+
+LR = 0.01
+
+
+def make_eager_step(net: NumpyMLP, X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    """The W-step on Tensors, starting from copies of `net`'s weights."""
+    weights = [mg.Tensor(w.copy(), requires_grad=True) for w in net.weights]
+    biases = [mg.Tensor(b.copy(), requires_grad=True) for b in net.biases]
+    params = [p for pair in zip(weights, biases, strict=True) for p in pair]
+    inputs = mg.Tensor(X)
+    last = len(weights) - 1
+
+    def step() -> float:
+        h = inputs
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            h = linear(h, w, b, activation=None if i == last else "relu")  # (B, fan_out)
+        loss = cross_entropy(h, y)
+        loss.backward()
+        for p in params:  # SGD in place; .grad is the tensor's own array
+            g = p.grad
+            g *= LR
+            p.data -= g
+            p.grad = None
+        return float(loss.data)
+
+    return step
+
+
+def _setup(workload: str) -> tuple[NumpyMLP, np.ndarray, np.ndarray, dict[str, object]]:
+    spec = next(w for w in load_workloads() if w.name.startswith(workload))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((spec.batch, spec.sizes[0])).astype(np.float32)
+    y = rng.integers(0, spec.sizes[-1], size=spec.batch)
+    net = NumpyMLP(spec.sizes, dtype=np.float32, seed=0)
+    return net, X, y, {"workload": spec.name, "sizes": list(spec.sizes), "batch": spec.batch}
+
+
+def measure(workload: str, steps: int, warmup: int) -> dict[str, object]:
+    """Median step times (seconds) of both sides and their ratio, from one run."""
+    net, X, y, info = _setup(workload)
+    eager = make_eager_step(NumpyMLP(net.sizes, dtype=np.float32, seed=0), X, y)
+
+    def numpy_step() -> float:
+        return net.step(X, y, lr=LR)
+
+    first = (eager(), numpy_step())
+    assert abs(first[0] - first[1]) < 1e-4 * max(1.0, abs(first[1])), first  # same work
+    for _ in range(warmup - 1):
+        eager()
+        numpy_step()
+    times: dict[str, list[float]] = {"eager": [], "numpy": []}
+    for _ in range(steps):
+        for name, fn in (("eager", eager), ("numpy", numpy_step)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        **info,
+        "steps": steps,
+        "median_eager_us": med["eager"] * 1e6,
+        "median_numpy_us": med["numpy"] * 1e6,
+        "ratio_eager_over_numpy": med["eager"] / med["numpy"],
+        "load_average_1min": os.getloadavg()[0],
+    }
+
+
+def profile(workload: str, steps: int) -> None:
+    """Print where the eager step's time goes (cProfile, by own time)."""
+    net, X, y, _ = _setup(workload)
+    eager = make_eager_step(net, X, y)
+    for _ in range(5):
+        eager()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(steps):
+        eager()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(18)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", default="W1", help="W1, W2, W3 or W4 (default W1)")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per side (>= 50)")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile the eager step")
+    args = parser.parse_args()
+    if args.steps < 50 or args.warmup < 1:
+        parser.error("--steps must be at least 50 and --warmup at least 1")
+    if args.profile:
+        profile(args.workload, args.steps * 10)
+        return
+    result = measure(args.workload, args.steps, args.warmup)
+    print(
+        f"{result['workload']} sizes={result['sizes']} batch={result['batch']}: "
+        f"eager {result['median_eager_us']:.1f} us, numpy {result['median_numpy_us']:.1f} us, "
+        f"ratio {result['ratio_eager_over_numpy']:.2f} (median of {result['steps']} steps; "
+        f"load average {result['load_average_1min']:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
