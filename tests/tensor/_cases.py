@@ -88,6 +88,7 @@ UNARY: list[Case] = [
             ),
         ),
     ),
+    ("scalar_paths", lambda a: (a * 2 - 1) / 4.0 + 3, (normal(3, 2),)),
     ("sum_all", lambda a: a.sum(), (normal(2, 3, 4),)),
     ("sum_axis1", lambda a: a.sum(axis=1), (normal(2, 3, 4),)),
     ("sum_axes_keep", lambda a: a.sum(axis=(0, 2), keepdims=True), (normal(2, 3, 4),)),

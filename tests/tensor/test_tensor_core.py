@@ -138,3 +138,11 @@ def test_data_is_always_an_array() -> None:
         assert isinstance(t.data, np.ndarray) and t.shape == ()
     with mg.no_grad():
         assert isinstance(x.sum().data, np.ndarray)
+
+
+def test_python_number_operands_keep_dtype_and_divide_by_zero_like_numpy() -> None:
+    a = Tensor([1.0, -1.0], requires_grad=True)
+    for t in (a + 1, a - 2.5, 3 - a, a * 2, a / 4.0, 2.0 / a, a**2):
+        assert t.dtype == np.float32 and t.requires_grad
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal((a / 0).data, [np.inf, -np.inf])

@@ -8,7 +8,7 @@ forms, including the fused `linear` (a Dense layer as one node) and `cross_entro
 Example:
     >>> import numpy as np
     >>> import memograd as mg
-    >>> w = mg.Tensor(np.full((2, 1), 0.5), requires_grad=True)
+    >>> w = mg.Tensor(np.full((2, 1), 0.5, dtype=np.float32), requires_grad=True)
     >>> loss = (mg.Tensor([[1.0, 2.0]]) @ w).relu().mean()
     >>> _ = loss.backward()
     >>> w.grad.ravel().tolist()

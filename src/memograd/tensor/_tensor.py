@@ -86,7 +86,7 @@ class Tensor:
     Example:
         >>> import numpy as np
         >>> import memograd as mg
-        >>> w = mg.Tensor(np.array([[1.0], [2.0]]), requires_grad=True)
+        >>> w = mg.Tensor(np.array([[1.0], [2.0]], dtype=np.float32), requires_grad=True)
         >>> x = mg.Tensor([[3.0, 4.0]])
         >>> loss = (x @ w).relu().sum()
         >>> _ = loss.backward()

@@ -29,8 +29,18 @@ def _broadcast_error(op: str, a: Tensor, b: Tensor) -> ValueError:
 
 
 # ------------------------------------------------------------------------- add / sub / neg
+def _is_number(x: Any) -> bool:
+    t = type(x)
+    return t is float or t is int
+
+
 def add(a: Tensor, b: Any) -> Tensor:
     """a + b with broadcasting."""
+    if _is_number(b):  # a Python number keeps a's dtype (NumPy's weak scalars)
+        data = a.data + b
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _pass_vjp, (), "add")
+        return constant(data)
     b = operand(a, b, "add")
     try:
         data = a.data + b.data
@@ -49,14 +59,28 @@ def _add_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     )
 
 
+def _pass_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
+    return (g,)
+
+
 def sub(a: Tensor, b: Any) -> Tensor:
     """a - b with broadcasting."""
+    if _is_number(b):
+        data = a.data - b
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _pass_vjp, (), "sub")
+        return constant(data)
     b = operand(a, b, "sub")
     return _sub(a, b)
 
 
 def rsub(a: Tensor, b: Any) -> Tensor:
     """b - a (b is not a Tensor)."""
+    if _is_number(b):
+        data = b - a.data
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _neg_vjp, (), "sub")
+        return constant(data)
     return _sub(operand(a, b, "sub"), a)
 
 
@@ -93,6 +117,11 @@ def _neg_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 # ------------------------------------------------------------------------------- mul / div
 def mul(a: Tensor, b: Any) -> Tensor:
     """a * b with broadcasting."""
+    if _is_number(b):
+        data = a.data * b
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _scale_vjp, (), "mul", b)
+        return constant(data)
     b = operand(a, b, "mul")
     try:
         data = a.data * b.data
@@ -114,8 +143,17 @@ def _mul_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     )
 
 
+def _scale_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
+    return (g * node._ctx,)
+
+
 def div(a: Tensor, b: Any) -> Tensor:
     """a / b with broadcasting."""
+    if _is_number(b) and b != 0:  # (division by zero takes NumPy's path: inf, nan)
+        data = a.data / b
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _scale_vjp, (), "div", 1.0 / b)
+        return constant(data)
     return _div(a, operand(a, b, "div"))
 
 

@@ -58,6 +58,11 @@ def _spread(g: Any, node: Tensor) -> Any:
 
 def reduce_sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum of `a` over `axis` (all axes if None)."""
+    if axis is None and not keepdims:  # the common loss.sum(): skip the axis bookkeeping
+        data = a.data.sum()
+        if grad_enabled_for(a):
+            return make_node(data, (a,), _sum_vjp, (), "sum", (1,) * a.data.ndim)
+        return constant(data)
     axes = normalize_axes(axis, a.data.ndim, "sum")
     data = a.data.sum(axis=axes, keepdims=keepdims)
     if grad_enabled_for(a):
