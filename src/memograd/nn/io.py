@@ -9,7 +9,8 @@ pickled). Tensors:
 JSON metadata (``kind: "memograd.Sequential"``): ``architecture`` (the model's config: layer
 class names and constructor arguments, dtype, seed, input shape), ``compile`` (loss name,
 optimizer class and hyperparameters, metrics), ``optimizer_state`` (step count),
-``epoch`` (finished epochs) and ``history`` — everything `fit(resume_from=...)` needs.
+``epoch`` (finished epochs), ``history`` — everything `fit(resume_from=...)` needs — and
+``info`` (`model.info`: free JSON facts such as the dataset and class names).
 
 Example:
     >>> import memograd as mg  # doctest: +SKIP
@@ -58,6 +59,7 @@ def save(model: Sequential, path: str | os.PathLike[str]) -> None:
         "kind": KIND,
         "architecture": model.get_config(),
         "epoch": model._epochs_done,
+        "info": model.info,
     }
     if model.history is not None:
         document = model.history.to_dict()
@@ -164,6 +166,8 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             raise ValueError(f"Model file {where} has invalid compile settings: {error}") from None
         _restore_optimizer(model, tensors, metadata, where)
     model._epochs_done = int(metadata.get("epoch", 0))
+    info = metadata.get("info", {})
+    model.info = info if isinstance(info, dict) else {}
     if "history" in metadata:
         model.history = _history(metadata["history"])
     return model

@@ -129,6 +129,8 @@ class Sequential(Module):
         self._stop_reason: str | None = None
         self.history: History | None = None
         self._epochs_done = 0
+        #: JSON-serialisable facts saved with the model (dataset, class names, ...)
+        self.info: dict[str, Any] = {}
 
     # -- structure ---------------------------------------------------------------------------
 
