@@ -142,9 +142,9 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     ts = _as_tensors(tensors, "concatenate")
     try:
         data = xp.concatenate([t.data for t in ts], axis=axis)
-    except (ValueError, xp.exceptions.AxisError) as err:
+    except (ValueError, xp.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in ts)
-        raise ValueError(f"concatenate: cannot join shapes {shapes} along axis {axis}") from err
+        raise ValueError(f"concatenate: cannot join shapes {shapes} along axis {axis}") from None
     if grad_enabled_for(*ts):
         ax = axis % data.ndim
         bounds = [0]
@@ -174,9 +174,9 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     ts = _as_tensors(tensors, "stack")
     try:
         data = xp.stack([t.data for t in ts], axis=axis)
-    except (ValueError, xp.exceptions.AxisError) as err:
+    except (ValueError, xp.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in ts)
-        raise ValueError(f"stack: cannot stack shapes {shapes} along axis {axis}") from err
+        raise ValueError(f"stack: cannot stack shapes {shapes} along axis {axis}") from None
     if grad_enabled_for(*ts):
         return make_node(data, ts, _stack_vjp, (), "stack", axis % data.ndim)
     return constant(data)
