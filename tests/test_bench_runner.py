@@ -23,7 +23,7 @@ from memograd.bench import (
     run_bench,
     save_plot,
 )
-from memograd.bench._runner import blas_bound
+from memograd.bench._results import blas_bound
 from memograd.bench._worker import run_worker
 
 
@@ -257,3 +257,12 @@ def test_machine_info_names_cpu_cores_and_versions() -> None:
     assert info["cores"] == os.cpu_count() and info["cpu"]
     assert info["versions"]["numpy"] and info["versions"]["memograd"]
     json.dumps(info)  # JSON-ready
+
+
+def test_result_round_trips_through_json() -> None:
+    original = _synthetic()
+    document = json.loads(json.dumps(original.to_dict()))
+    again = BenchResult.from_dict(document)
+    assert again.to_dict() == original.to_dict()
+    with pytest.raises(ValueError, match="Not a memograd bench document"):
+        BenchResult.from_dict({"results": []})

@@ -14,13 +14,8 @@ Example:
 from memograd.bench._engines import ALL_ENGINES, ENGINES, PSEUDO_ENGINES, parse_engines
 from memograd.bench._numpy_mlp import NumpyMLP
 from memograd.bench._report import bench_figure, print_report, save_plot
-from memograd.bench._runner import (
-    BenchResult,
-    EngineResult,
-    aggregate,
-    compute_ratios,
-    run_bench,
-)
+from memograd.bench._results import BenchResult, EngineResult, aggregate, compute_ratios
+from memograd.bench._runner import run_bench
 from memograd.bench._workloads import (
     Workload,
     find_workloads_file,

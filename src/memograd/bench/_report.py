@@ -11,7 +11,7 @@ from rich.table import Table
 
 from memograd._atomic import atomic_path
 from memograd.bench._engines import ALL_ENGINES
-from memograd.bench._runner import BenchResult, EngineResult
+from memograd.bench._results import BenchResult, EngineResult
 
 _SHORT_STATUS = {"not-applicable": "n/a"}
 
