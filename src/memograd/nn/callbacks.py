@@ -24,16 +24,16 @@ import numpy as np
 from memograd.nn._checks import invalid, non_negative_float
 
 if TYPE_CHECKING:
-    from memograd.nn.sequential import Sequential
+    from memograd.nn.model import Model
 
 
 class Callback:
     """Base class; override the hooks you need. `self.model` is set by `fit`."""
 
     def __init__(self) -> None:
-        self.model: Sequential | None = None
+        self.model: Model | None = None
 
-    def set_model(self, model: Sequential) -> None:
+    def set_model(self, model: Model) -> None:
         self.model = model
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
@@ -68,7 +68,7 @@ class CallbackList(Callback):
                     f"Received: {callback!r} of type {type(callback).__name__}"
                 )
 
-    def set_model(self, model: Sequential) -> None:
+    def set_model(self, model: Model) -> None:
         super().set_model(model)
         for callback in self.callbacks:
             callback.set_model(model)

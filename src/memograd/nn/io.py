@@ -29,6 +29,7 @@ from memograd.nn._fileformat import load_model_file, save_model_file
 from memograd.nn.history import History
 
 if TYPE_CHECKING:
+    from memograd.nn.model import Model
     from memograd.nn.sequential import Sequential
 
 KIND = "memograd.Sequential"
@@ -41,7 +42,7 @@ def _finite_or_none(values: list[float]) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in values]
 
 
-def save(model: Sequential, path: str | os.PathLike[str]) -> None:
+def save(model: Model, path: str | os.PathLike[str]) -> None:
     """Write `model` to `path` (see the module docstring for the layout).
 
     Raises:
@@ -90,7 +91,7 @@ def _weights(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k[len(_PARAM) :]: v for k, v in tensors.items() if k.startswith(_PARAM)}
 
 
-def _load_weights(model: Sequential, tensors: dict[str, np.ndarray], where: str) -> None:
+def _load_weights(model: Model, tensors: dict[str, np.ndarray], where: str) -> None:
     """Copy the file's weights into `model`, checking names, shapes and dtypes."""
     weights = _weights(tensors)
     params = model._named_state()
@@ -113,7 +114,7 @@ def _load_weights(model: Sequential, tensors: dict[str, np.ndarray], where: str)
 
 
 def _restore_optimizer(
-    model: Sequential, tensors: dict[str, np.ndarray], metadata: dict[str, Any], where: str
+    model: Model, tensors: dict[str, np.ndarray], metadata: dict[str, Any], where: str
 ) -> None:
     optimizer = model.optimizer
     state = metadata.get("optimizer_state")
@@ -184,7 +185,7 @@ def _history(document: dict[str, Any]) -> History:
     return History.from_dict(cleaned)
 
 
-def restore_checkpoint(model: Sequential, path: str | os.PathLike[str]) -> tuple[int, History]:
+def restore_checkpoint(model: Model, path: str | os.PathLike[str]) -> tuple[int, History]:
     """Load a checkpoint into `model` (built, compiled) for `fit(resume_from=path)`.
 
     Returns:

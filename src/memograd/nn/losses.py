@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from memograd import _grad_mode
 from memograd.data import check_labels
 from memograd.nn._checks import lookup
 from memograd.tensor import Tensor, constant, make_node
 from memograd.tensor import functional as F
-from memograd.tensor._tensor import grad_enabled_for
 
 
 def mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
@@ -49,7 +49,7 @@ def binary_cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
         )
     terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (B, 1)
     data = np.asarray(terms.mean(), dtype=z.dtype)
-    if not grad_enabled_for(logits):
+    if not (_grad_mode.enabled and logits.requires_grad):
         return constant(data)
     e = np.exp(-np.abs(z))
     sig = np.where(z >= 0, 1.0, e) / (1.0 + e)  # σ(z) without overflow

@@ -1,18 +1,13 @@
-"""`Sequential`: a stack of layers with Keras's `compile` / `fit` / `evaluate` / `predict`.
+"""`Sequential`: a stack of layers, with Keras's `compile` / `fit` / `evaluate` / `predict`.
 
-The training step (`train_on_batch`, and each batch of `fit`) is: drop the gradients, run
-the layers forward into a graph, compute the loss, one reverse sweep, one optimizer update.
-`fit` checks the data once at the boundary; the step itself checks nothing, so that what the
-benchmarks time is the engine.
+Training and inference live in `memograd.nn.model.Model`; this module arranges the layers:
+adding, building them from the input width, the forward pass, the saved configuration.
 
-Two hooks are reserved for later layers of the project:
-
-- `checkpoint=` (space–time policy of the forward pass): "all" keeps every activation for
-  backward. The other policies ("none", "sqrt", an int k, "binomial:<slots>") are validated
-  here and applied by ``memograd.checkpoint.sequential_forward(layers, x, policy)`` in
-  `call`, once that module exists.
-- `jit_compile=True`: ``memograd.compile.compile_train_step(model)`` may return a step with
-  the signature of `_eager_step`; until it exists, `compile` warns and uses the eager step.
+The `checkpoint=` hook (space–time policy of the forward pass): "all" keeps every
+activation for backward. The other policies ("none", "sqrt", an int k, "binomial:<slots>")
+are validated here and applied in `Sequential.call` by
+``memograd.checkpoint.sequential_forward(layers, x, policy)`` once that module exists; until
+then they raise NotImplementedError.
 
 Example:
     >>> import numpy as np
@@ -28,29 +23,17 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-import math
-import os
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from memograd import _grad_mode
-from memograd.data import check_X, check_X_y
 from memograd.nn import layers as layers_module
-from memograd.nn import losses, metrics, optim
 from memograd.nn._checks import optional_seed
-from memograd.nn.callbacks import Callback
-from memograd.nn.history import History
-from memograd.nn.module import Module, resolve_dtype
+from memograd.nn.model import Model, optional_hook
+from memograd.nn.module import Module
 from memograd.tensor import Tensor
-
-Step = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
-
-_PREDICT_CHUNK = 4096  # rows per forward pass in predict/evaluate when batch_size is None
 
 
 def check_checkpoint(policy: object) -> str | int:
@@ -71,7 +54,7 @@ def check_checkpoint(policy: object) -> str | int:
     )
 
 
-class Sequential(Module):
+class Sequential(Model):
     """Layers applied one after the other, with training built in.
 
     Args:
@@ -92,18 +75,17 @@ class Sequential(Module):
         seed: int = 0,
         name: str | None = None,
     ) -> None:
-        super().__init__(name or "sequential")
+        super().__init__(name or "sequential", dtype)
         self.checkpoint = check_checkpoint(checkpoint)
         self._checkpoint_forward: Callable[..., Tensor] | None = None
         if self.checkpoint != "all":
-            self._checkpoint_forward = _optional_hook("memograd.checkpoint", "sequential_forward")
+            self._checkpoint_forward = optional_hook("memograd.checkpoint", "sequential_forward")
             if self._checkpoint_forward is None:
                 raise NotImplementedError(
                     f"checkpoint={self.checkpoint!r} is a valid policy, but recomputation "
                     "policies are not implemented yet (memograd.checkpoint). Use "
                     "checkpoint='all'."
                 )
-        self.dtype = resolve_dtype(dtype)
         seed_value = optional_seed("seed", seed)
         self.seed = 0 if seed_value is None else seed_value
         self.layers: list[Module] = []
@@ -111,26 +93,6 @@ class Sequential(Module):
             self.add(layer)
         self.config_input_shape: tuple[int | None, ...] | None = None
         self.output_shapes: list[tuple[int | None, ...]] = []
-        # compile state
-        self.compiled = False
-        self.loss: losses.Loss | None = None
-        self.optimizer: optim.Optimizer | None = None
-        self.metric_specs: list[str | metrics.Metric] = []
-        self.jit_compile = False
-        self._compiled_step_factory: Callable[[Sequential], Step] | None = None
-        self._train_step: Step | None = None
-        # bound by _get_train_step so the step does no attribute lookups through the model
-        self._params_list: list[Tensor] = []
-        self._loss_fn: Callable[[Tensor, np.ndarray], Tensor] = _unset_loss
-        self._optimizer_step: Callable[[], None] = _unset_step
-        self._target_kind: tuple[np.dtype[Any], int] | None = None
-        # fit state
-        self.stop_training = False
-        self._stop_reason: str | None = None
-        self.history: History | None = None
-        self._epochs_done = 0
-        #: JSON-serialisable facts saved with the model (dataset, class names, ...)
-        self.info: dict[str, Any] = {}
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -222,241 +184,11 @@ class Sequential(Module):
                 f"Received: X with shape {X.shape}"
             )
 
-    # -- compile -----------------------------------------------------------------------------
-
-    def compile(
-        self,
-        loss: str | losses.Loss = "cross_entropy",
-        optimizer: str | optim.Optimizer = "adam",
-        metrics: Sequence[str | metrics.Metric] | None = None,
-        jit_compile: bool = False,
-    ) -> None:
-        """Choose the loss, optimizer and metrics (names or objects).
-
-        Args:
-            loss: "cross_entropy" (logits; integer or one-hot labels), "binary_cross_entropy"
-                (one logit; 0/1 labels), "mse", or a `losses.Loss`.
-            optimizer: "adam", "adamw", "sgd", "rmsprop" (default settings) or an instance.
-            metrics: e.g. ["accuracy"].
-            jit_compile: replay a traced step (memograd.compile); falls back to the eager step
-                with a warning while that module is not available.
-        """
-        self.loss = losses.get(loss)
-        self.optimizer = optim.get(optimizer)
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        self.metric_specs = list(metrics or [])
-        threshold = 0.0 if self.loss.from_logits else 0.5
-        for spec in self.metric_specs:
-            metrics_get(spec, threshold)  # validate names now
-        self.jit_compile = bool(jit_compile)
-        self._compiled_step_factory = None
-        if self.jit_compile:
-            self._compiled_step_factory = _optional_hook("memograd.compile", "compile_train_step")
-            if self._compiled_step_factory is None:
-                warnings.warn(
-                    "jit_compile=True: the compiled training step (memograd.compile) is not "
-                    "available yet; training runs the eager step.",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-        self.compiled = True
-        self._train_step = None
-        if self.built:
-            self.loss.check_units(self.units)
-            self.optimizer.build(self.parameters())
-
-    def _require_compiled(self, what: str) -> tuple[losses.Loss, optim.Optimizer]:
-        if not self.compiled or self.loss is None or self.optimizer is None:
-            raise RuntimeError(f"You must call `compile(loss=..., optimizer=...)` before `{what}`.")
-        return self.loss, self.optimizer
-
-    def get_compile_config(self) -> dict[str, Any]:
-        """The compile arguments as JSON (names and hyperparameters), for model files."""
-        loss, optimizer = self._require_compiled("get_compile_config")
-        return {
-            "loss": loss.name,
-            "optimizer": optim.serialize(optimizer),
-            "metrics": [m if isinstance(m, str) else m.name for m in self.metric_specs],
-            "jit_compile": self.jit_compile,
-        }
-
-    @staticmethod
-    def compile_arguments(config: dict[str, Any]) -> dict[str, Any]:
-        """Turn `get_compile_config()` output back into `compile` keyword arguments."""
-        return {
-            "loss": config["loss"],
-            "optimizer": optim.deserialize(config["optimizer"]),
-            "metrics": list(config.get("metrics", [])),
-            "jit_compile": False,
-        }
-
-    def _make_metrics(self) -> list[metrics.Metric]:
-        assert self.loss is not None
-        threshold = 0.0 if self.loss.from_logits else 0.5
-        made = [metrics_get(spec, threshold) for spec in self.metric_specs]
-        for metric in made:
-            metric.reset()
-        return made
-
-    # -- the training step ---------------------------------------------------------------------
-
-    def _prepare(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Boundary checks for (X, y): build the model, convert the targets for the loss."""
-        loss, optimizer = self._require_compiled("training or evaluating")
-        X_arr, y_arr = check_X_y(X, y, dtype=self.dtype)
-        self._ensure_input(X_arr)
-        if not optimizer.built:
-            optimizer.build(self.parameters())
-        return X_arr, loss.prepare_targets(y_arr, self.units, self.dtype)
-
-    def _eager_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimisation step on prepared arrays: (loss, outputs before the update).
-
-        A non-finite loss skips the update, so the weights stay those before this step.
-        """
-        for param in self._params_list:
-            param.grad = None
-        outputs = self.call(Tensor(x))  # (B, units)
-        loss = self._loss_fn(outputs, y)  # scalar
-        loss.backward()
-        value = float(loss.data)
-        if math.isfinite(value):
-            self._optimizer_step()
-        return value, outputs.data
-
-    def _get_train_step(self) -> Step:
-        """The step `fit` and `train_on_batch` call (built on first use)."""
-        if self._train_step is None:
-            loss, optimizer = self._require_compiled("training")
-            self._params_list = self.parameters()
-            self._loss_fn = loss.__call__
-            self._optimizer_step = optimizer.step
-            step: Step = self._eager_step
-            if self.jit_compile and self._compiled_step_factory is not None:
-                step = self._compiled_step_factory(self)  # the jit_compile hook
-            self._train_step = step
-        return self._train_step
-
-    def train_on_batch(self, X: Any, y: Any) -> float:
-        """Exactly one optimisation step (forward, loss, backward, update); returns the loss.
-
-        The first call checks the data fully and builds the model; later calls only check
-        dtype and shapes. A NaN/Inf loss skips the update and is returned as is.
-        """
-        if self._train_step is None:
-            X, y = self._prepare(X, y)
-            self._target_kind = (y.dtype, y.ndim)
-        else:
-            if type(X) is not np.ndarray or X.dtype != self.dtype:
-                X = np.asarray(X, dtype=self.dtype)
-            if X.ndim != 2 or X.shape[1] != self.n_features:
-                self._ensure_input(check_X(X, dtype=self.dtype))
-            if type(y) is not np.ndarray or (y.dtype, y.ndim) != self._target_kind:
-                assert self.loss is not None
-                y = self.loss.prepare_targets(np.asarray(y), self.units, self.dtype)
-            if len(y) != len(X):
-                raise ValueError(f"X has {len(X)} samples but y has {len(y)}.")
-        if not self.training:
-            self.train()
-        return self._get_train_step()(X, y)[0]
-
-    # -- inference -----------------------------------------------------------------------------
-
-    def _forward_chunks(self, X: np.ndarray, batch_size: int | None) -> list[np.ndarray]:
-        size = batch_size or _PREDICT_CHUNK
-        was_training = self.training
-        self.eval()
-        try:
-            with _grad_mode.no_grad():
-                return [self.call(Tensor(X[i : i + size])).data for i in range(0, len(X), size)]
-        finally:
-            self.train(was_training)
-
-    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
-        """Outputs of the last layer, shape (n_samples, units), in the model's dtype.
-
-        With a loss "from logits" and no final activation these are logits (apply softmax or
-        sigmoid for probabilities); `predict_classes` gives labels. Dropout is off.
-        """
-        X_arr = check_X(X, dtype=self.dtype)
-        self._ensure_input(X_arr)
-        return np.concatenate(self._forward_chunks(X_arr, batch_size), axis=0)
-
-    def predict_classes(self, X: Any, batch_size: int | None = None) -> np.ndarray:
-        """Class labels (int64): arg-max of the outputs, or a threshold for one output."""
-        outputs = self.predict(X, batch_size)
-        if outputs.shape[1] > 1:
-            return outputs.argmax(axis=1).astype(np.int64)
-        threshold = 0.0 if (self.loss is None or self.loss.from_logits) else 0.5
-        return (outputs[:, 0] > threshold).astype(np.int64)
-
-    def evaluate(self, X: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
-        """Loss and metrics on (X, y): ``{"loss": ..., "accuracy": ...}`` (dropout off)."""
-        X_arr, y_arr = self._prepare(X, y)
-        return self._evaluate_prepared(X_arr, y_arr, batch_size)
-
-    def _evaluate_prepared(
-        self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None
-    ) -> dict[str, float]:
-        loss, _ = self._require_compiled("evaluate")
-        size = batch_size or _PREDICT_CHUNK
-        made = self._make_metrics()
-        total = 0.0
-        chunks = self._forward_chunks(X, size)
-        with _grad_mode.no_grad():
-            for start, outputs in zip(range(0, len(X), size), chunks, strict=True):
-                targets = y[start : start + size]
-                total += float(loss(Tensor(outputs), targets).data) * len(outputs)
-                for metric in made:
-                    metric.update(outputs, targets)
-        return {"loss": total / len(X), **{m.name: m.result() for m in made}}
-
-    # -- fit, summary, files -------------------------------------------------------------------
-
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        epochs: int = 1,
-        batch_size: int = 32,
-        validation_split: float = 0.0,
-        validation_data: tuple[Any, Any] | None = None,
-        shuffle: bool = True,
-        seed: int = 0,
-        callbacks: Sequence[Callback] | None = None,
-        verbose: int | str = "auto",
-        resume_from: str | os.PathLike[str] | None = None,
-    ) -> History:
-        """Train for `epochs` epochs (total, counting resumed ones); see `memograd.nn.training`."""
-        from memograd.nn.training import fit
-
-        return fit(
-            self,
-            X,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            seed=seed,
-            callbacks=callbacks,
-            verbose=verbose,
-            resume_from=resume_from,
-        )
-
     def summary(self, print_summary: bool = True) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
         from memograd.nn.summary import summarize
 
         return summarize(self, print_summary=print_summary)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write weights, architecture, compile settings and optimizer state (safetensors)."""
-        from memograd.nn import io
-
-        io.save(self, path)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -482,28 +214,3 @@ class Sequential(Module):
         if shape is not None:
             model.config_input_shape = (None, int(shape[1]))
         return model
-
-
-def metrics_get(spec: str | metrics.Metric, threshold: float) -> metrics.Metric:
-    """A metric instance for `spec`; accuracy thresholds a single output at `threshold`."""
-    made = metrics.get(spec)
-    if isinstance(spec, str) and isinstance(made, metrics.Accuracy):
-        made.threshold = threshold
-    return made
-
-
-def _unset_loss(outputs: Tensor, targets: np.ndarray) -> Tensor:
-    raise RuntimeError("internal error: the training step was used before it was bound")
-
-
-def _unset_step() -> None:
-    raise RuntimeError("internal error: the training step was used before it was bound")
-
-
-def _optional_hook(module: str, attribute: str) -> Any:
-    """`module.attribute` if that module is importable and defines it, else None."""
-    try:
-        found = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(found, attribute, None)

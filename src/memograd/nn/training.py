@@ -38,7 +38,7 @@ from memograd.nn.callbacks import Callback, CallbackList
 from memograd.nn.history import History
 
 if TYPE_CHECKING:
-    from memograd.nn.sequential import Sequential
+    from memograd.nn.model import Model
 
 
 def _verbosity(verbose: int | str) -> int:
@@ -54,7 +54,7 @@ def _format(logs: dict[str, float]) -> str:
 
 
 def _validation(
-    model: Sequential,
+    model: Model,
     X: np.ndarray,
     y: np.ndarray,
     validation_split: float,
@@ -79,7 +79,7 @@ def _validation(
 
 
 def fit(
-    model: Sequential,
+    model: Model,
     X: Any,
     y: Any,
     *,
@@ -186,7 +186,7 @@ def fit(
 
 
 def _stop_on_non_finite(
-    model: Sequential,
+    model: Model,
     params: list[Any],
     snapshot: list[np.ndarray],
     value: float,

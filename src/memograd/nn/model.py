@@ -1,0 +1,341 @@
+"""`Model`: Keras's `compile` / `fit` / `evaluate` / `predict` / `train_on_batch` / `save`.
+
+`Sequential` is the model memograd has; this base holds everything that does not depend on
+how the layers are arranged.
+
+The training step (`train_on_batch`, and each batch of `fit`) is: drop the gradients
+(``grad = None``), run the layers forward into a graph, compute the loss, one reverse sweep,
+one optimizer update (skipped if the loss is NaN/Inf). `fit` checks the data once at the
+boundary; the step itself checks nothing, so what the benchmarks time is the engine. For
+forward-only timing, call the model on a Tensor: ``with mg.no_grad(): model(mg.Tensor(X))``
+(inference) or ``model.loss(model(mg.Tensor(X)), y)`` (the graph recorded, as in training).
+
+The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)``, when that module
+exists, returns a step with the signature of `Model._eager_step` — ``(x, y) -> (loss,
+outputs)`` on prepared arrays — and `_get_train_step` uses it instead of the eager step.
+Until then `compile` warns once and trains eagerly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from memograd import _grad_mode
+from memograd.data import check_X, check_X_y
+from memograd.nn import losses, metrics, optim
+from memograd.nn.callbacks import Callback
+from memograd.nn.history import History
+from memograd.nn.module import Module, resolve_dtype
+from memograd.tensor import Tensor
+
+Step = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+
+_PREDICT_CHUNK = 4096  # rows per forward pass in predict/evaluate when batch_size is None
+
+
+class Model(Module):
+    """A trainable network: compile, the training step, fit, inference, files.
+
+    Subclasses provide `build`, `call`, `n_features`, `units` and `_ensure_input`.
+    """
+
+    def __init__(self, name: str | None = None, dtype: DTypeLike = "float32") -> None:
+        super().__init__(name)
+        self.dtype = resolve_dtype(dtype)
+        # compile state
+        self.compiled = False
+        self.loss: losses.Loss | None = None
+        self.optimizer: optim.Optimizer | None = None
+        self.metric_specs: list[str | metrics.Metric] = []
+        self.jit_compile = False
+        self._compiled_step_factory: Callable[[Model], Step] | None = None
+        self._train_step: Step | None = None
+        # bound by _get_train_step so the step does no attribute lookups through the model
+        self._params_list: list[Tensor] = []
+        self._loss_fn: Callable[[Tensor, np.ndarray], Tensor] = _unset_loss
+        self._optimizer_step: Callable[[], None] = _unset_step
+        self._target_kind: tuple[np.dtype[Any], int] | None = None
+        # fit state
+        self.stop_training = False
+        self._stop_reason: str | None = None
+        self.history: History | None = None
+        self._epochs_done = 0
+        #: JSON-serialisable facts saved with the model (dataset, class names, ...)
+        self.info: dict[str, Any] = {}
+
+    @property
+    def n_features(self) -> int:
+        """Input width (after build)."""
+        raise NotImplementedError
+
+    @property
+    def units(self) -> int:
+        """Output width (after build)."""
+        raise NotImplementedError
+
+    def _ensure_input(self, X: np.ndarray) -> None:
+        """Build for `X`, or check that its feature count matches the built model."""
+        raise NotImplementedError
+
+    # -- compile -----------------------------------------------------------------------------
+
+    def compile(
+        self,
+        loss: str | losses.Loss = "cross_entropy",
+        optimizer: str | optim.Optimizer = "adam",
+        metrics: Sequence[str | metrics.Metric] | None = None,
+        jit_compile: bool = False,
+    ) -> None:
+        """Choose the loss, optimizer and metrics (names or objects).
+
+        Args:
+            loss: "cross_entropy" (logits; integer or one-hot labels), "binary_cross_entropy"
+                (one logit; 0/1 labels), "mse", or a `losses.Loss`.
+            optimizer: "adam", "adamw", "sgd", "rmsprop" (default settings) or an instance.
+            metrics: e.g. ["accuracy"].
+            jit_compile: replay a traced step (memograd.compile); falls back to the eager step
+                with a warning while that module is not available.
+        """
+        self.loss = losses.get(loss)
+        self.optimizer = optim.get(optimizer)
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self.metric_specs = list(metrics or [])
+        threshold = 0.0 if self.loss.from_logits else 0.5
+        for spec in self.metric_specs:
+            metrics_get(spec, threshold)  # validate names now
+        self.jit_compile = bool(jit_compile)
+        self._compiled_step_factory = None
+        if self.jit_compile:
+            self._compiled_step_factory = optional_hook("memograd.compile", "compile_train_step")
+            if self._compiled_step_factory is None:
+                warnings.warn(
+                    "jit_compile=True: the compiled training step (memograd.compile) is not "
+                    "available yet; training runs the eager step.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        self.compiled = True
+        self._train_step = None
+        if self.built:
+            self.loss.check_units(self.units)
+            self.optimizer.build(self.parameters())
+
+    def _require_compiled(self, what: str) -> tuple[losses.Loss, optim.Optimizer]:
+        if not self.compiled or self.loss is None or self.optimizer is None:
+            raise RuntimeError(f"You must call `compile(loss=..., optimizer=...)` before `{what}`.")
+        return self.loss, self.optimizer
+
+    def get_compile_config(self) -> dict[str, Any]:
+        """The compile arguments as JSON (names and hyperparameters), for model files."""
+        loss, optimizer = self._require_compiled("get_compile_config")
+        return {
+            "loss": loss.name,
+            "optimizer": optim.serialize(optimizer),
+            "metrics": [m if isinstance(m, str) else m.name for m in self.metric_specs],
+            "jit_compile": self.jit_compile,
+        }
+
+    @staticmethod
+    def compile_arguments(config: dict[str, Any]) -> dict[str, Any]:
+        """Turn `get_compile_config()` output back into `compile` keyword arguments."""
+        return {
+            "loss": config["loss"],
+            "optimizer": optim.deserialize(config["optimizer"]),
+            "metrics": list(config.get("metrics", [])),
+            "jit_compile": False,
+        }
+
+    def _make_metrics(self) -> list[metrics.Metric]:
+        assert self.loss is not None
+        threshold = 0.0 if self.loss.from_logits else 0.5
+        made = [metrics_get(spec, threshold) for spec in self.metric_specs]
+        for metric in made:
+            metric.reset()
+        return made
+
+    # -- the training step ---------------------------------------------------------------------
+
+    def _prepare(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Boundary checks for (X, y): build the model, convert the targets for the loss."""
+        loss, optimizer = self._require_compiled("training or evaluating")
+        X_arr, y_arr = check_X_y(X, y, dtype=self.dtype)
+        self._ensure_input(X_arr)
+        if not optimizer.built:
+            optimizer.build(self.parameters())
+        return X_arr, loss.prepare_targets(y_arr, self.units, self.dtype)
+
+    def _eager_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimisation step on prepared arrays: (loss, outputs before the update).
+
+        A non-finite loss skips the update, so the weights stay those before this step.
+        """
+        for param in self._params_list:
+            param.grad = None
+        outputs = self.call(Tensor(x))  # (B, units)
+        loss = self._loss_fn(outputs, y)  # scalar
+        loss.backward()
+        value = float(loss.data)
+        if math.isfinite(value):
+            self._optimizer_step()
+        return value, outputs.data
+
+    def _get_train_step(self) -> Step:
+        """The step `fit` and `train_on_batch` call (built on first use)."""
+        if self._train_step is None:
+            loss, optimizer = self._require_compiled("training")
+            self._params_list = self.parameters()
+            self._loss_fn = loss.__call__
+            self._optimizer_step = optimizer.step
+            step: Step = self._eager_step
+            if self.jit_compile and self._compiled_step_factory is not None:
+                step = self._compiled_step_factory(self)  # the jit_compile hook
+            self._train_step = step
+        return self._train_step
+
+    def train_on_batch(self, X: Any, y: Any) -> float:
+        """Exactly one optimisation step (forward, loss, backward, update); returns the loss.
+
+        The first call checks the data fully and builds the model; later calls only check
+        dtype and shapes. A NaN/Inf loss skips the update and is returned as is.
+        """
+        if self._train_step is None:
+            X, y = self._prepare(X, y)
+            self._target_kind = (y.dtype, y.ndim)
+        else:
+            if type(X) is not np.ndarray or X.dtype != self.dtype:
+                X = np.asarray(X, dtype=self.dtype)
+            if X.ndim != 2 or X.shape[1] != self.n_features:
+                self._ensure_input(check_X(X, dtype=self.dtype))
+            if type(y) is not np.ndarray or (y.dtype, y.ndim) != self._target_kind:
+                assert self.loss is not None
+                y = self.loss.prepare_targets(np.asarray(y), self.units, self.dtype)
+            if len(y) != len(X):
+                raise ValueError(f"X has {len(X)} samples but y has {len(y)}.")
+        if not self.training:
+            self.train()
+        return self._get_train_step()(X, y)[0]
+
+    # -- inference -----------------------------------------------------------------------------
+
+    def _forward_chunks(self, X: np.ndarray, batch_size: int | None) -> list[np.ndarray]:
+        size = batch_size or _PREDICT_CHUNK
+        was_training = self.training
+        self.eval()
+        try:
+            with _grad_mode.no_grad():
+                return [self.call(Tensor(X[i : i + size])).data for i in range(0, len(X), size)]
+        finally:
+            self.train(was_training)
+
+    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
+        """Outputs of the last layer, shape (n_samples, units), in the model's dtype.
+
+        With a loss "from logits" and no final activation these are logits (apply softmax or
+        sigmoid for probabilities); `predict_classes` gives labels. Dropout is off.
+        """
+        X_arr = check_X(X, dtype=self.dtype)
+        self._ensure_input(X_arr)
+        return np.concatenate(self._forward_chunks(X_arr, batch_size), axis=0)
+
+    def predict_classes(self, X: Any, batch_size: int | None = None) -> np.ndarray:
+        """Class labels (int64): arg-max of the outputs, or a threshold for one output."""
+        outputs = self.predict(X, batch_size)
+        if outputs.shape[1] > 1:
+            return outputs.argmax(axis=1).astype(np.int64)
+        threshold = 0.0 if (self.loss is None or self.loss.from_logits) else 0.5
+        return (outputs[:, 0] > threshold).astype(np.int64)
+
+    def evaluate(self, X: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+        """Loss and metrics on (X, y): ``{"loss": ..., "accuracy": ...}`` (dropout off)."""
+        X_arr, y_arr = self._prepare(X, y)
+        return self._evaluate_prepared(X_arr, y_arr, batch_size)
+
+    def _evaluate_prepared(
+        self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None
+    ) -> dict[str, float]:
+        loss, _ = self._require_compiled("evaluate")
+        size = batch_size or _PREDICT_CHUNK
+        made = self._make_metrics()
+        total = 0.0
+        chunks = self._forward_chunks(X, size)
+        with _grad_mode.no_grad():
+            for start, outputs in zip(range(0, len(X), size), chunks, strict=True):
+                targets = y[start : start + size]
+                total += float(loss(Tensor(outputs), targets).data) * len(outputs)
+                for metric in made:
+                    metric.update(outputs, targets)
+        return {"loss": total / len(X), **{m.name: m.result() for m in made}}
+
+    # -- fit, summary, files -------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int | str = "auto",
+        resume_from: str | os.PathLike[str] | None = None,
+    ) -> History:
+        """Train for `epochs` epochs (total, counting resumed ones); see `memograd.nn.training`."""
+        from memograd.nn.training import fit
+
+        return fit(
+            self,
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            seed=seed,
+            callbacks=callbacks,
+            verbose=verbose,
+            resume_from=resume_from,
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write weights, architecture, compile settings and optimizer state (safetensors)."""
+        from memograd.nn import io
+
+        io.save(self, path)
+
+
+def metrics_get(spec: str | metrics.Metric, threshold: float) -> metrics.Metric:
+    """A metric instance for `spec`; accuracy thresholds a single output at `threshold`."""
+    made = metrics.get(spec)
+    if isinstance(spec, str) and isinstance(made, metrics.Accuracy):
+        made.threshold = threshold
+    return made
+
+
+def _unset_loss(outputs: Tensor, targets: np.ndarray) -> Tensor:
+    raise RuntimeError("internal error: the training step was used before it was bound")
+
+
+def _unset_step() -> None:
+    raise RuntimeError("internal error: the training step was used before it was bound")
+
+
+def optional_hook(module: str, attribute: str) -> Any:
+    """`module.attribute` if that module is importable and defines it, else None."""
+    try:
+        found = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(found, attribute, None)

@@ -1,0 +1,74 @@
+"""SGD with momentum, Nesterov momentum and L2 weight decay (torch.optim.SGD's rule)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from memograd.nn._checks import invalid, non_negative_float
+from memograd.nn.optim._base import LearningRate, Optimizer
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay.
+
+    `g ← grad + weight_decay·p;  b ← momentum·b + g;  g ← g + momentum·b (Nesterov) or b;
+    p ← p − lr·g` — `torch.optim.SGD` with `dampening=0`.
+
+    Example:
+        >>> SGD(lr=0.01, momentum=0.9, nesterov=True)
+        SGD(lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.0)
+    """
+
+    def __init__(
+        self,
+        lr: LearningRate = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr)
+        self.momentum = non_negative_float("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        self.weight_decay = non_negative_float("weight_decay", weight_decay)
+        if self.nesterov and self.momentum == 0.0:
+            raise invalid("momentum", "a positive number when nesterov=True", momentum)
+
+    def _active_slots(self) -> tuple[str, ...]:
+        return ("momentum_buffer",) if self.momentum else ()
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
+
+    def _update(
+        self,
+        data: np.ndarray,
+        grad: np.ndarray,
+        slots: dict[str, np.ndarray],
+        scratch: tuple[np.ndarray, np.ndarray],
+        lr: float,
+    ) -> None:
+        tmp, tmp2 = scratch
+        g = grad
+        if self.weight_decay:
+            np.multiply(data, self.weight_decay, out=tmp)
+            tmp += grad
+            g = tmp
+        if self.momentum:
+            buf = slots["momentum_buffer"]
+            # torch starts the buffer as a copy of g; 0·momentum + g is that copy exactly.
+            buf *= self.momentum
+            buf += g
+            if self.nesterov:
+                np.multiply(buf, self.momentum, out=tmp2)
+                np.add(g, tmp2, out=tmp)
+                g = tmp
+            else:
+                g = buf
+        np.multiply(g, lr, out=tmp)
+        data -= tmp
