@@ -15,7 +15,7 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import backprop, data, memo, nn, scalar, tensor
+from memograd import backprop, data, fib, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
 from memograd.autograd import grad, value_and_grad
 from memograd.gradcheck import GradcheckError, gradcheck
@@ -32,6 +32,7 @@ __all__ = [
     "backprop",
     "data",
     "enable_grad",
+    "fib",
     "grad",
     "gradcheck",
     "memo",

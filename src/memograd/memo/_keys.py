@@ -17,8 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import sys
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Final
 
 
@@ -153,3 +154,38 @@ def values_key(values: Sequence[Any]) -> Hashable:
     """
     keys = [_keyed(value, i) for i, value in enumerate(values)]
     return keys[0] if len(keys) == 1 else tuple(keys)
+
+
+def unkeyable_error(
+    func: Callable[..., Any], signature: inspect.Signature | None, error: Unkeyable
+) -> TypeError:
+    param = _parameter_name(signature, error.position)
+    what = (
+        f"of type {error.outer.__name__}"
+        if error.inner is error.outer
+        else f"of type {error.outer.__name__} containing a {error.inner.__name__}"
+    )
+    return TypeError(
+        f"Cannot memoize the call of {getattr(func, '__qualname__', func)!r}: argument "
+        f"`{param}` {what}, which is not hashable and has no content key (expected hashable "
+        "values, lists, tuples, dicts, sets or NumPy arrays). Pass `key=` to memoize to key "
+        "such calls yourself."
+    )
+
+
+def _parameter_name(signature: inspect.Signature | None, position: int | str) -> str:
+    if isinstance(position, str):
+        return position
+    if signature is None:
+        return f"#{position}"
+    positional = []
+    for param in signature.parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            positional.append(param.name)
+        elif param.kind is param.VAR_POSITIONAL:
+            if position >= len(positional):
+                return f"{param.name}[{position - len(positional)}]"
+        elif param.kind is param.KEYWORD_ONLY and position >= len(positional):
+            # Mirrored wrappers number keyword-only values after the positional ones.
+            positional.append(param.name)
+    return positional[position] if position < len(positional) else f"#{position}"

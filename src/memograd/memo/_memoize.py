@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import keyword
-import threading
-import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from memograd.memo import _trace
 from memograd.memo._cache import CacheInfo, Stats, Store
-from memograd.memo._keys import MISS, Unkeyable, make_key, values_key
+from memograd.memo._keys import MISS, Unkeyable, make_key, unkeyable_error, values_key
+from memograd.memo._methods import InstanceStores, is_method, method_wrapper
+from memograd.memo._signature import build, function_name, mirror
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -147,10 +146,10 @@ def _decorate(
         signature = None
     name = getattr(func, "__name__", type(func).__name__)
     stats = Stats()
-    stores: _Single | _InstanceStores
+    stores: _Single | InstanceStores
     wrapper: Callable[..., Any] | None
-    if signature is not None and _is_method(func, signature):
-        wrapper, stores = _method_wrapper(func, signature, name, maxsize, typed, key, stats)
+    if signature is not None and is_method(func, signature):
+        wrapper, stores = method_wrapper(func, signature, name, maxsize, typed, key, stats)
     else:
         store = Store(maxsize, stats, name, func)
         stores = _Single(store)
@@ -191,41 +190,6 @@ class _Single:
         self.store.clear()
 
 
-def _unkeyable_error(
-    func: Callable[..., Any], signature: inspect.Signature | None, error: Unkeyable
-) -> TypeError:
-    param = _parameter_name(signature, error.position)
-    what = (
-        f"of type {error.outer.__name__}"
-        if error.inner is error.outer
-        else f"of type {error.outer.__name__} containing a {error.inner.__name__}"
-    )
-    return TypeError(
-        f"Cannot memoize the call of {getattr(func, '__qualname__', func)!r}: argument "
-        f"`{param}` {what}, which is not hashable and has no content key (expected hashable "
-        "values, lists, tuples, dicts, sets or NumPy arrays). Pass `key=` to memoize to key "
-        "such calls yourself."
-    )
-
-
-def _parameter_name(signature: inspect.Signature | None, position: int | str) -> str:
-    if isinstance(position, str):
-        return position
-    if signature is None:
-        return f"#{position}"
-    positional = []
-    for param in signature.parameters.values():
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            positional.append(param.name)
-        elif param.kind is param.VAR_POSITIONAL:
-            if position >= len(positional):
-                return f"{param.name}[{position - len(positional)}]"
-        elif param.kind is param.KEYWORD_ONLY and position >= len(positional):
-            # Mirrored wrappers number keyword-only values after the positional ones.
-            positional.append(param.name)
-    return positional[position] if position < len(positional) else f"#{position}"
-
-
 def _generic_wrapper(
     func: Callable[..., Any],
     signature: inspect.Signature | None,
@@ -255,7 +219,7 @@ def _generic_wrapper(
         try:
             return make_key(args, kwargs, typed)
         except Unkeyable as error:
-            raise _unkeyable_error(func, signature, error) from None
+            raise unkeyable_error(func, signature, error) from None
 
     if typed:
 
@@ -296,22 +260,8 @@ def _generic_wrapper(
     return wrapper
 
 
-def _is_method(func: Callable[..., Any], signature: inspect.Signature) -> bool:
-    params = list(signature.parameters.values())
-    qualname = getattr(func, "__qualname__", "")
-    parts = qualname.split(".")
-    return (
-        bool(params)
-        and params[0].name == "self"
-        and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD)
-        and len(parts) >= 2
-        and parts[-2] != "<locals>"
-    )
-
-
 _TEMPLATE = """\
-def __make__(_mg_get, _mg_touch, _mg_MISS, _mg_state, _mg_hit, _mg_compute, _mg_traced_hit,
-             {defaults_params}):
+def __make__({make_params}):
     def {name}({params}):
         _mg_k = {key}
         try:
@@ -339,148 +289,27 @@ def _mirrored_wrapper(
     func: Callable[..., Any], signature: inspect.Signature, name: str, store: Store
 ) -> Callable[..., Any] | None:
     """A wrapper with `func`'s own parameters, or None if the signature does not allow it."""
-    params = list(signature.parameters.values())
-    if not params or any(
-        p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name.startswith("_mg_") for p in params
-    ):
+    fragments = mirror(signature)
+    if fragments is None:
         return None
-    fname = name if name.isidentifier() and not keyword.iskeyword(name) else "wrapper"
-    if fname.startswith("_mg_") or fname in signature.parameters:
-        fname = "wrapper"
-    defaults: dict[str, Any] = {}
-    text: list[str] = []
-    positional: list[str] = []
-    keyword_only: list[str] = []
-    star_written = slash_needed = False
-    for p in params:
-        if p.kind is p.POSITIONAL_ONLY:
-            slash_needed = True
-        elif slash_needed:
-            text.append("/")
-            slash_needed = False
-        if p.kind is p.KEYWORD_ONLY and not star_written:
-            text.append("*")
-            star_written = True
-        piece = p.name
-        if p.default is not p.empty:
-            default_name = f"_mg_default_{len(defaults)}"
-            defaults[default_name] = p.default
-            piece = f"{p.name}={default_name}"
-        text.append(piece)
-        (keyword_only if p.kind is p.KEYWORD_ONLY else positional).append(p.name)
-    if slash_needed:
-        text.append("/")
-    every = positional + keyword_only
-    key_text = every[0] if len(every) == 1 else "(" + ", ".join(every) + ",)"
-    args_text = "(" + "".join(f"{n}, " for n in positional) + ")"
-    kwargs_text = (
-        "{" + ", ".join(f"{n!r}: {n}" for n in keyword_only) + "}" if keyword_only else "None"
-    )
-    source = _TEMPLATE.format(
-        touch="" if store.touch is None else _TOUCH,
-        name=fname,
-        params=", ".join(text),
-        key=key_text,
-        args=args_text,
-        kwargs=kwargs_text,
-        defaults_params=", ".join(defaults) or "_mg_unused=None",
-    )
 
     def slow(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
         values = args + tuple(kwargs.values()) if kwargs else args
         try:
             k = values_key(values)
         except Unkeyable as error:
-            raise _unkeyable_error(func, signature, error) from None
+            raise unkeyable_error(func, signature, error) from None
         return store.lookup(k, args, kwargs)
 
     store.unhashable = slow
-    namespace: dict[str, Any] = {}
-    code = compile(source, f"<memoize wrapper of {name}>", "exec")
-    exec(code, {"__name__": getattr(func, "__module__", None) or __name__}, namespace)
-    make = namespace["__make__"]
-    return make(
-        store.get,
-        store.touch,
-        MISS,
-        _trace.STATE,
-        store.stats.hit,
-        store.compute,
-        store.traced_hit,
-        **defaults,
-    )
-
-
-def _method_wrapper(
-    func: Callable[..., Any],
-    signature: inspect.Signature,
-    name: str,
-    maxsize: int | None,
-    typed: bool,
-    key: Callable[..., Hashable] | None,
-    stats: Stats,
-) -> tuple[Callable[..., Any], _InstanceStores]:
-    stores = _InstanceStores(maxsize, stats, name, func)
-    store_for = stores.store_for
-    user_key = key
-
-    def method_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        store = store_for(self)
-        if user_key is not None:
-            k = user_key(self, *args, **kwargs)
-        else:
-            try:
-                k = make_key(args, kwargs, typed)
-            except Unkeyable as error:
-                shifted = error.position + 1 if isinstance(error.position, int) else error.position
-                raise _unkeyable_error(
-                    func, signature, Unkeyable(shifted, error.outer, error.inner)
-                ) from None
-        return store.lookup(k, (self, *args), kwargs)
-
-    return method_wrapper, stores
-
-
-class _InstanceStores:
-    """Per-instance caches of a memoized method, dropped when their instance dies."""
-
-    def __init__(
-        self, maxsize: int | None, stats: Stats, name: str, func: Callable[..., Any]
-    ) -> None:
-        self.maxsize = maxsize
-        self.stats = stats
-        self.name = name
-        self.func = func
-        self.by_id: dict[int, tuple[Store, weakref.ref[Any]]] = {}
-        self.lock = threading.Lock()
-
-    def store_for(self, instance: Any) -> Store:
-        entry = self.by_id.get(id(instance))
-        if entry is not None:
-            return entry[0]
-        with self.lock:
-            entry = self.by_id.get(id(instance))
-            if entry is None:
-                ident = id(instance)
-                by_id = self.by_id
-                try:
-                    # The callback runs while the instance is being freed, before its id can
-                    # be reused, and removes its cache.
-                    ref = weakref.ref(instance, lambda _ref: by_id.pop(ident, None))
-                except TypeError:
-                    raise TypeError(
-                        f"memoize on the method {self.name!r} keeps one cache per instance and "
-                        "drops it when the instance dies, which needs weak references: "
-                        f"instances of {type(instance).__name__} do not support them (add "
-                        "'__weakref__' to __slots__)."
-                    ) from None
-                entry = (Store(self.maxsize, self.stats, self.name, self.func), ref)
-                by_id[ident] = entry
-        return entry[0]
-
-    def size(self) -> int:
-        return sum(len(store) for store, _ in list(self.by_id.values()))
-
-    def clear(self) -> None:
-        for store, _ in list(self.by_id.values()):
-            store.clear()
+    env = {
+        "_mg_get": store.get,
+        "_mg_touch": store.touch,
+        "_mg_MISS": MISS,
+        "_mg_state": _trace.STATE,
+        "_mg_hit": store.stats.hit,
+        "_mg_compute": store.compute,
+        "_mg_traced_hit": store.traced_hit,
+    }
+    touch = "" if store.touch is None else _TOUCH
+    return build(_TEMPLATE, func, fragments, function_name(name, signature), env, touch=touch)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
+
+from memograd.memo._signature import build, function_name, mirror
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -233,12 +236,23 @@ def adopted(stack: list[CallNode] | None) -> Iterator[None]:
         recording._stacks.pop(ident, None)
 
 
+_TRACED_TEMPLATE = """\
+def __make__({make_params}):
+    def {name}({params}):
+        if _mg_state.active:
+            return _mg_record({args}, {kwargs})
+        return _mg_func({call})
+    return {name}
+"""
+
+
 def traced(func: Callable[P, R]) -> Callable[P, R]:
     """Make calls of `func` visible to `trace()`; nothing is cached.
 
-    When no trace is active the wrapper only checks one flag and calls `func`. Calls with
-    one to three positional arguments are passed on with a plain call, not `func(*args)`, so
-    a recursion through the wrapper stays a chain of Python-to-Python calls (see `_deep`).
+    When no trace is active the wrapper checks one flag and calls `func`. For a fixed
+    signature the wrapper is generated with `func`'s own parameters, so it calls `func`
+    with a plain call (no argument tuple, and a recursion through it stays a chain of
+    Python-to-Python calls, see `_deep`).
 
     Example:
         >>> @traced
@@ -250,20 +264,44 @@ def traced(func: Callable[P, R]) -> Callable[P, R]:
     name = getattr(func, "__name__", type(func).__name__)
     state = STATE
     call: Callable[..., Any] = func
+    try:
+        signature: inspect.Signature | None = inspect.signature(func)
+    except (TypeError, ValueError):
+        signature = None
+    fragments = None if signature is None else mirror(signature)
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if state.active:
-            return _record(name, func, args, kwargs)
-        if kwargs:
-            return call(*args, **kwargs)
-        n = len(args)
-        if n == 1:
-            return call(args[0])
-        if n == 2:
-            return call(args[0], args[1])
-        if n == 3:
-            return call(args[0], args[1], args[2])
-        return call(*args)
+    def record(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        return _record(name, call, args, kwargs or {})
+
+    if fragments is not None and signature is not None:
+        every = [p for p in signature.parameters.values()]
+        call_text = ", ".join(
+            p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in every
+        )
+        env = {"_mg_state": state, "_mg_record": record, "_mg_func": call}
+        wrapper = build(
+            _TRACED_TEMPLATE,
+            func,
+            fragments,
+            function_name(name, signature),
+            env,
+            call=call_text,
+        )
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if state.active:
+                return _record(name, call, args, kwargs)
+            if kwargs:
+                return call(*args, **kwargs)
+            n = len(args)
+            if n == 1:
+                return call(args[0])
+            if n == 2:
+                return call(args[0], args[1])
+            if n == 3:
+                return call(args[0], args[1], args[2])
+            return call(*args)
 
     functools.update_wrapper(wrapper, func)
     return wrapper
