@@ -12,6 +12,8 @@ MODULES = [
     "memograd.autograd",
     "memograd.gradcheck",
     "memograd.tensor",
+    "memograd.tensor._dtype",
+    "memograd.tensor._node",
     "memograd.tensor._tensor",
     "memograd.tensor.activations",
     "memograd.tensor.elementwise",

@@ -17,7 +17,9 @@ Example:
 
 from . import functional
 from ._backend import xp
-from ._tensor import DEFAULT_DTYPE, Tensor, constant, make_node
+from ._dtype import DEFAULT_DTYPE
+from ._node import constant, grad_enabled_for, make_node, operand
+from ._tensor import Tensor
 from .functional import (
     clip,
     concatenate,
@@ -46,12 +48,14 @@ __all__ = [
     "cross_entropy",
     "exp",
     "functional",
+    "grad_enabled_for",
     "leaky_relu",
     "linear",
     "log",
     "log_softmax",
     "make_node",
     "matmul",
+    "operand",
     "relu",
     "sigmoid",
     "softmax",

@@ -20,47 +20,11 @@ from typing import Any
 
 from .. import _grad_mode
 from ..graph import SweepStats, reverse_sweep
-from ._backend import ndarray, xp
+from ._backend import xp
+from ._dtype import DEFAULT_DTYPE, as_array
 
 VJP = Callable[[Any, "Tensor"], tuple[Any, ...]]
 """``vjp(adjoint, node) -> one contribution per parent (None: nothing flows)``."""
-
-DEFAULT_DTYPE = xp.dtype(xp.float32)
-
-
-def as_array(data: Any, dtype: Any = None) -> Any:
-    """Convert `data` to a floating array following the Tensor dtype rule (see `Tensor`)."""
-    if dtype is not None:
-        try:
-            dt = xp.dtype(dtype)
-        except TypeError:
-            raise TypeError(
-                f"Received an invalid value for `dtype`, expected a floating dtype such as "
-                f"'float32' or 'float64'. Received: dtype={dtype!r}"
-            ) from None
-        if dt.kind != "f":
-            raise TypeError(
-                f"Received an invalid value for `dtype`, expected a floating dtype (gradients "
-                f"need floats). Received: dtype={dt}"
-            )
-    try:
-        if isinstance(data, ndarray | xp.generic):
-            arr = xp.asarray(data, dtype=dtype)
-            if dtype is None and arr.dtype.kind != "f":  # ints/bools become float32
-                arr = arr.astype(DEFAULT_DTYPE)
-        else:  # Python numbers and (nested) lists: float32 unless told otherwise
-            arr = xp.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
-    except (ValueError, TypeError) as err:
-        raise TypeError(
-            f"Received invalid `data` for a Tensor, expected a number, a (nested) list of "
-            f"numbers or a numeric array. Received: {type(data).__name__} ({err})"
-        ) from None
-    if arr.dtype.kind != "f":  # complex, object, strings
-        raise TypeError(
-            f"Received invalid `data` for a Tensor, expected real numbers. "
-            f"Received an array of dtype {arr.dtype}"
-        )
-    return arr
 
 
 class Tensor:
@@ -431,88 +395,6 @@ class Tensor:
         return _shape.transpose(self)
 
 
-_new = object.__new__
-
-
-def make_node(
-    data: Any,
-    parents: tuple[Tensor, ...],
-    vjp: VJP,
-    saved: tuple[Any, ...],
-    op: str,
-    ctx: Any = None,
-) -> Tensor:
-    """Build an op's output node (call only when grad mode is on and a parent requires grad).
-
-    Args:
-        data: the forward result.
-        parents: the op's inputs, one per VJP output (a constant operand is a parent with
-            requires_grad False; the sweep never visits it).
-        vjp: ``vjp(g, node) -> tuple`` (see the module docstring).
-        saved: the arrays `vjp` reads (None entries allowed); their bytes are the node's
-            `_saved_nbytes`, and `_release` drops them.
-        op: a short name for repr, errors and graph drawings.
-        ctx: non-array facts the VJP needs (axes, shapes); not counted as saved bytes.
-    """
-    out = _new(Tensor)
-    # NumPy returns scalars, not 0-d arrays, from full reductions and from ops on 0-d arrays.
-    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
-    out.grad = None
-    out.requires_grad = True
-    out._parents = parents
-    out._vjp = vjp
-    out._saved = saved
-    out._ctx = ctx
-    out._op = op
-    return out
-
-
-def constant(data: Any, op: str = "") -> Tensor:
-    """Wrap an array (already of the right dtype) as a Tensor outside any graph."""
-    out = _new(Tensor)
-    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
-    out.grad = None
-    out.requires_grad = False
-    out._parents = ()
-    out._vjp = None
-    out._saved = None
-    out._ctx = None
-    out._op = op
-    return out
-
-
-def operand(t: Tensor, other: Any, op: str) -> Tensor:
-    """`other` as a Tensor for a binary op with `t` (the dtype rule of `Tensor`).
-
-    A Tensor must have `t`'s dtype (TypeError otherwise); anything else is a constant
-    converted to `t`'s dtype.
-    """
-    if isinstance(other, Tensor):
-        if other.data.dtype != t.data.dtype:
-            raise TypeError(
-                f"{op}: cannot combine Tensors of dtypes {t.data.dtype} and {other.data.dtype} "
-                f"(memograd never promotes silently); convert one with .astype(...) first"
-            )
-        return other
-    try:
-        arr = xp.asarray(other, dtype=t.data.dtype)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{op}: expected a Tensor, a number or an array as the other operand. "
-            f"Received: {type(other).__name__}"
-        ) from None
-    return constant(arr)
-
-
-def grad_enabled_for(*tensors: Tensor) -> bool:
-    """Whether an op on `tensors` must record a node (grad mode on and one requires grad)."""
-    if _grad_mode.enabled:
-        for t in tensors:  # a plain loop: cheaper than any() over a generator
-            if t.requires_grad:
-                return True
-    return False
-
-
 # Op modules import this one; imported last so that `Tensor` exists when they run.
 from . import activations as _act  # noqa: E402
 from . import elementwise as _ew  # noqa: E402
@@ -520,3 +402,4 @@ from . import index as _index  # noqa: E402
 from . import linalg as _linalg  # noqa: E402
 from . import reduce as _reduce  # noqa: E402
 from . import shape as _shape  # noqa: E402
+from ._node import constant, grad_enabled_for, make_node, operand  # noqa: E402, F401 (re-exported)

@@ -28,7 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import xp
-from ._tensor import Tensor, constant, grad_enabled_for, make_node, operand
+from ._node import constant, grad_enabled_for, make_node, operand
+from ._tensor import Tensor
 
 ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 """Activations `linear` can fuse."""

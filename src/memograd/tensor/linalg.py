@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import xp
-from ._tensor import Tensor, constant, grad_enabled_for, make_node, operand
+from ._node import constant, grad_enabled_for, make_node, operand
+from ._tensor import Tensor
 from .shape import unbroadcast
 
 

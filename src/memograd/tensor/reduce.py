@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import xp
-from ._tensor import Tensor, constant, grad_enabled_for, make_node
+from ._node import constant, grad_enabled_for, make_node
+from ._tensor import Tensor
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:

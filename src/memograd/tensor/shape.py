@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._backend import xp
-from ._tensor import Tensor, constant, grad_enabled_for, make_node, operand
+from ._node import constant, grad_enabled_for, make_node, operand
+from ._tensor import Tensor
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
