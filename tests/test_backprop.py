@@ -135,7 +135,7 @@ def test_budget_refuses_before_running_and_returns_the_prediction() -> None:
 def test_deep_chain_does_not_hit_the_recursion_limit() -> None:
     x = Value(0.3)
     y = x
-    for _ in range(20_000):
+    for _ in range(10_000):  # 30,000 levels: the recursions run in memo's deep thread
         y = (y * 0.5 + 0.25).tanh()
     results = compare(y, [x])
     assert_all_agree(results)
@@ -239,3 +239,18 @@ def test_predict_work_matches_compare() -> None:
 def test_backprop_is_exported() -> None:
     assert mg.backprop is backprop
     assert callable(mg.backprop.compare)
+
+
+def test_run_deep_extends_the_limit_beyond_the_memo_default() -> None:
+    import sys
+
+    from memograd.backprop._strategies import _run_deep
+    from memograd.memo import DEEP_RECURSION_LIMIT
+
+    def down(n: int) -> int:
+        return 0 if n == 0 else 1 + down(n - 1)
+
+    depth = DEEP_RECURSION_LIMIT + 20_000  # more frames than memo.run_deep alone allows
+    limit = sys.getrecursionlimit()
+    assert _run_deep(lambda: {0: down(depth)}, depth) == {0: depth}
+    assert sys.getrecursionlimit() == limit

@@ -38,7 +38,7 @@ from typing import Any
 from memograd.backprop._counts import STRATEGIES, Counter, Counts, path_tables
 from memograd.backprop._graph import GraphView, zero_like
 from memograd.graph import reverse_sweep
-from memograd.memo import memoize, run_deep
+from memograd.memo import DEEP_RECURSION_LIMIT, memoize, run_deep
 
 Adjoints = list[Any]
 
@@ -142,9 +142,10 @@ def _top_down(view: GraphView, wrt: Sequence[int | None], *, memo: bool) -> Outc
     def solve() -> dict[int, Any]:
         return {k: call(k) for k in targets}
 
+    depth = view.depth()
     # Deep graphs: start in a big-stack thread at once, so that no attempt is cut short and
     # retried (which would count some work twice).
-    results = run_deep(solve) if view.depth() > sys.getrecursionlimit() // 8 else solve()
+    results = _run_deep(solve, depth) if depth > sys.getrecursionlimit() // 8 else solve()
     stored = 0
     if memo:
         info = call.cache_info()  # type: ignore[attr-defined]
@@ -153,6 +154,24 @@ def _top_down(view: GraphView, wrt: Sequence[int | None], *, memo: bool) -> Outc
     paths_per_node = path_tables(view)[0]
     counts = counter.freeze(stored_values=stored, paths=sum(paths_per_node[k] for k in targets))
     return Outcome([None if k is None else results[k] for k in wrt], counts)
+
+
+_FRAMES_PER_LEVEL = 8  # adjoint + the memo wrapper's frames, with room to spare
+
+
+def _run_deep(solve: Callable[[], dict[int, Any]], depth: int) -> dict[int, Any]:
+    """`memo.run_deep`, with the recursion limit raised further when the graph needs it."""
+    needed = _FRAMES_PER_LEVEL * depth + 10_000
+    previous = sys.getrecursionlimit()
+    if needed <= max(previous, DEEP_RECURSION_LIMIT):
+        return run_deep(solve)
+    # run_deep raises the limit to DEEP_RECURSION_LIMIT only when it is lower, and puts back
+    # what it found: raising it first (and restoring it after) extends it for this run.
+    sys.setrecursionlimit(needed)
+    try:
+        return run_deep(solve)
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def recursive(view: GraphView, wrt: Sequence[int | None]) -> Outcome:
