@@ -31,6 +31,7 @@ from memograd.nn.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from memograd.nn.history import History
 from memograd.nn.io import load
 from memograd.nn.layers import Dense, Dropout, Layer, Normalization
+from memograd.nn.model import Model
 from memograd.nn.module import Module
 from memograd.nn.sequential import Sequential
 
@@ -41,6 +42,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "Layer",
+    "Model",
     "ModelCheckpoint",
     "Module",
     "Normalization",
