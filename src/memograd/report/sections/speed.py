@@ -1,0 +1,136 @@
+"""Section 7: speed — one training step of memograd beside hand-written NumPy and its peers.
+
+The measurements and the bar plot are `memograd.bench` (`run_bench`, `save_plot`): each
+engine in its own process, rounds interleaved, medians and ratios from the same run. This
+module chooses the workloads and engines, and writes the table and the text.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from memograd.report import _fmt
+from memograd.report._parts import SectionBuilder, need
+
+KEY = "speed"
+TITLE = "7. Speed"
+CLAIM = (
+    "Vectorized (one matrix product per layer), the same reverse sweep trains real networks; "
+    "how close it comes to hand-written NumPy and to PyTorch/JAX is measured here."
+)
+
+
+def _settings(quick: bool) -> dict[str, Any]:
+    if quick:  # PyTorch and JAX take seconds just to start: only the two NumPy engines
+        return {
+            "workloads": ["W1", "W2"],
+            "engines": ["memograd", "numpy"],
+            "rounds": 1,
+            "steps": 10,
+            "warmup": 2,
+        }
+    peers = [name for name in ("torch", "jax") if importlib.util.find_spec(name) is not None]
+    return {
+        "workloads": ["W1", "W2", "W3"],
+        "engines": ["memograd", "numpy", *peers, "blas-bound"],
+        "rounds": 2,
+        "steps": 50,
+        "warmup": 5,
+    }
+
+
+def build(out: SectionBuilder, ctx: Any) -> None:
+    settings = _settings(ctx.quick)
+    out.number("settings", settings)
+    run_bench = need("memograd.bench:run_bench", "the benchmark runner (memograd.bench.run_bench)")
+    result = run_bench(
+        settings["workloads"],
+        settings["engines"],
+        rounds=settings["rounds"],
+        steps=settings["steps"],
+        warmup=settings["warmup"],
+        quick=ctx.quick,
+        seed=ctx.seed,
+        show_progress=False,  # the report's own progress bar is already live
+    )
+    document = result.to_dict()
+    out.number("bench", document)
+    machine = _machine_line(result.machine)
+    with out.part("the bench plot"):
+        save_plot = need("memograd.bench:save_plot", "the bench plot (memograd.bench.save_plot)")
+        with tempfile.TemporaryDirectory(dir=ctx.out_dir) as folder:
+            path = Path(folder) / "bench.png"
+            save_plot(result, path)
+            out.png(
+                path.read_bytes(),
+                f"Median time of one training step (forward, softmax cross-entropy, backward, "
+                f"SGD), log scale. Measured on {machine}."
+                + (" Quick run: few steps, not reportable." if ctx.quick else ""),
+                alt="bar chart of median step times per workload and engine",
+            )
+    ratios = result.ratios()
+    engines = [e for e in result.engines]
+    rows = []
+    for w in result.workloads:
+        row = [f"{w.name} {w.sizes} ×{w.batch}"]
+        for engine in engines:
+            r = result.get(w.name, engine)
+            if r is None or r.median_s is None:
+                row.append(r.status if r is not None else "—")
+            else:
+                ratio = ratios.get(w.name, {}).get(engine)
+                row.append(f"{_fmt.seconds(r.median_s)} ({_fmt.ratio(ratio)})")
+        rows.append(row)
+    out.table(
+        ["workload", *engines],
+        rows,
+        f"Median step time (ratio to memograd's median in the same run). {machine}.",
+    )
+    # ratios are engine / memograd; the reader's question is how much slower memograd is
+    slowdown = {
+        w.name: 1.0 / ratios[w.name]["numpy"]
+        for w in result.workloads
+        if ratios.get(w.name, {}).get("numpy")
+    }
+    out.number("memograd_over_numpy", slowdown)
+    if slowdown:
+        name = next((n for n in slowdown if "W2" in n), next(iter(slowdown)))
+        out.headline(
+            f"memograd / hand NumPy step time ({name})", _fmt.ratio(slowdown[name]), slowdown[name]
+        )
+        parts = ", ".join(f"{n}: {_fmt.ratio(v)}" for n, v in slowdown.items())
+        peers = [e for e in ("torch", "jax") if e in engines]
+        peer_text = ""
+        for peer in peers:
+            values = {
+                w.name: ratios.get(w.name, {}).get(peer)
+                for w in result.workloads
+                if ratios.get(w.name, {}).get(peer)
+            }
+            if values:
+                peer_text += (
+                    f" {peer} step time over memograd's: "
+                    + ", ".join(f"{n}: {_fmt.ratio(v)}" for n, v in values.items())
+                    + "."
+                )
+        out.text(
+            f"A memograd training step takes this many times as long as the same step written "
+            f"by hand in NumPy (no graph, no autodiff): {parts}. The difference is the cost of "
+            f"recording the graph and running the generic sweep.{peer_text}"
+            + (" PyTorch and JAX are not run in a quick run." if ctx.quick else "")
+        )
+
+
+def _machine_line(m: dict[str, Any]) -> str:
+    parts = [str(m.get("cpu", "?")), f"{m.get('cores', '?')} cores"]
+    load = m.get("load_average_start")
+    if load:
+        parts.append(f"load average {load[0]:.2f}")
+    if m.get("gemm_gflops"):
+        parts.append(f"GEMM {m['gemm_gflops']:.0f} GFLOP/s")
+    if m.get("date"):
+        parts.append(str(m["date"]))
+    return ", ".join(parts)
