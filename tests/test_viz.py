@@ -186,3 +186,27 @@ def test_save_figure_is_atomic_and_follows_the_suffix(tmp_path: Path) -> None:
 def test_new_figure_validates_columns() -> None:
     with pytest.raises(ValueError, match="ncols"):
         plots.new_figure(ncols=0)
+
+
+def test_value_tensor_and_trace_render_inline() -> None:
+    import numpy as np
+
+    x = mg.Value(2.0, label="x")
+    svg = (x * x + x)._repr_svg_()
+    assert svg is not None and "</svg>" in svg
+    t = mg.Tensor(np.ones((2, 3)), requires_grad=True)
+    svg = (t * 2.0).sum()._repr_svg_()
+    assert svg is not None and "</svg>" in svg
+    with trace() as recording:
+        _naive(3)
+    svg = recording._repr_svg_()
+    assert svg is not None and "</svg>" in svg
+
+
+def test_count_nodes_stops_early() -> None:
+    x = mg.Value(1.0)
+    y = x
+    for _ in range(500):
+        y = y + 1.0
+    assert graph.count_nodes(y, 10) == 11
+    assert graph.count_nodes(y, 10_000) == 501

@@ -125,6 +125,12 @@ class Trace:
     def __repr__(self) -> str:
         return f"Trace(roots={len(self.roots)}, calls={self.calls}, hits={self.hits})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: draw the recorded call trees (None when empty or too big to read)."""
+        from memograd.viz.notebook import trace_svg  # lazy: no matplotlib at import time
+
+        return trace_svg(self)
+
 
 @contextlib.contextmanager
 def trace() -> Iterator[Trace]:

@@ -247,6 +247,12 @@ class Value:
         op = f", op={self._op!r}" if self._op else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: draw the graph that produced this value (None when too big to read)."""
+        from memograd.viz.notebook import graph_svg  # lazy: no matplotlib at import time
+
+        return graph_svg(self)
+
 
 # --- n-ary ops: one node each, so a neuron is exactly two nodes (weighted sum, activation) ----
 def value_sum(values: Iterable[Value | Number]) -> Value:

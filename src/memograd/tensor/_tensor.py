@@ -188,6 +188,12 @@ class Tensor:
             extras += f", op={self._op!r}"
         return f"Tensor({body}{extras})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: draw the graph that produced this tensor (None when too big to read)."""
+        from memograd.viz.notebook import graph_svg  # lazy: no matplotlib at import time
+
+        return graph_svg(self)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
         return self.data if dtype is None else self.data.astype(dtype)
 

@@ -46,6 +46,18 @@ def collect(root: Any) -> list[Any]:
     return order
 
 
+def count_nodes(root: Any, limit: int) -> int:
+    """Nodes reachable from `root`, counting stops past `limit` (cheap on huge graphs)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack and len(seen) <= limit:
+        for parent in tuple(getattr(stack.pop(), "_parents", ()) or ()):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
 def _short(value: Any) -> str:
     shape = getattr(value, "shape", None)
     if shape is not None and tuple(shape) != ():

@@ -20,9 +20,9 @@ from memograd.viz.plots import png_bytes, svg_text
 
 def graph_figure(root: Any) -> Any | None:
     """The drawing of `root`'s computation graph, or None when it is too big."""
-    from memograd.viz.graph import MAX_NODES, collect, draw_graph
+    from memograd.viz.graph import MAX_NODES, count_nodes, draw_graph
 
-    if len(collect(root)) > MAX_NODES:
+    if count_nodes(root, MAX_NODES) > MAX_NODES:
         return None
     return draw_graph(root)
 
