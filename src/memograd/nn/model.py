@@ -171,7 +171,9 @@ class Model(Module):
         self._ensure_input(X_arr)
         if not optimizer.built:
             optimizer.build(self.parameters())
-        return X_arr, loss.prepare_targets(y_arr, self.units, self.dtype)
+        targets = loss.prepare_targets(y_arr, self.units, self.dtype)
+        self._target_kind = (targets.dtype, targets.ndim)  # train_on_batch's fast path
+        return X_arr, targets
 
     def _eager_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One optimisation step on prepared arrays: (loss, outputs before the update).
@@ -209,7 +211,6 @@ class Model(Module):
         """
         if self._train_step is None:
             X, y = self._prepare(X, y)
-            self._target_kind = (y.dtype, y.ndim)
         else:
             if type(X) is not np.ndarray or X.dtype != self.dtype:
                 X = np.asarray(X, dtype=self.dtype)
