@@ -66,3 +66,24 @@ def trace_png(recording: Any) -> bytes | None:
     """PNG of a trace's call trees (for `Trace._repr_png_`)."""
     fig = trace_figure(recording)
     return None if fig is None else png_bytes(fig)
+
+
+class Inline:
+    """Wraps a matplotlib figure so that Jupyter shows it, with or without pyplot.
+
+    Example:
+        >>> from memograd.viz import draw_network
+        >>> Inline(draw_network())._repr_png_()[:4]
+        b'\\x89PNG'
+    """
+
+    def __init__(self, fig: Any) -> None:
+        self.figure = fig
+
+    def _repr_png_(self) -> bytes:
+        return png_bytes(self.figure)
+
+
+def inline(fig: Any) -> Inline:
+    """Show `fig` as the last expression of a notebook cell: ``inline(draw_network())``."""
+    return Inline(fig)
