@@ -86,9 +86,8 @@ def build(out: SectionBuilder, ctx: Any) -> None:
     with out.part("the checkpointing trade-off"):
         need(
             "memograd.checkpoint",
-            "the checkpointing trade-off curve — peak saved bytes vs recomputation for the "
-            "policies keep-all / keep-none / every-k / √n (issue 7: memograd.checkpoint and "
-            "`memograd memory`)",
+            "the checkpointing trade-off (peak saved bytes vs recomputation per policy; issue 7: "
+            "memograd.checkpoint, `memograd memory`)",
         )
 
 

@@ -22,7 +22,7 @@ CLAIM = (
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
         return {"digits_hidden": [64], "digits_epochs": 8, "moons_epochs": 40}
-    return {"digits_hidden": [128, 64], "digits_epochs": 40, "moons_epochs": 150}
+    return {"digits_hidden": [128, 64], "digits_epochs": 40, "moons_epochs": 60}
 
 
 def build(out: SectionBuilder, ctx: Any) -> None:
