@@ -270,115 +270,13 @@ def _draw_trees(n: int, path_text: str) -> Path:
     path = Path(path_text)
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=150, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
     return path
 
 
-def _layout(root: Any) -> list[tuple[Any, float, int, Any]]:
-    """(node, x, depth, parent): leaves at x = 0, 1, 2, …; a parent centred over its children."""
-    placed: list[tuple[Any, float, int, Any]] = []
-    xs: dict[int, float] = {}
-    next_leaf = 0.0
-    stack: list[tuple[Any, int, Any, bool]] = [(root, 0, None, False)]
-    while stack:  # iterative post-order: children placed before their parent
-        node, depth, parent, expanded = stack.pop()
-        if not node.children:
-            xs[id(node)] = next_leaf
-            next_leaf += 1.0
-        elif expanded:
-            xs[id(node)] = sum(xs[id(c)] for c in node.children) / len(node.children)
-        else:
-            stack.append((node, depth, parent, True))
-            stack.extend((c, depth + 1, node, False) for c in reversed(node.children))
-            continue
-        placed.append((node, xs[id(node)], depth, parent))
-    return placed
-
-
-_COLORS = ("#E69F00", "#56B4E9", "#CC79A7", "#009E73", "#F0E442", "#0072B2", "#D55E00")
-
-
 def draw_side_by_side(naive_root: Any, memo_root: Any) -> Any:
-    """The two call trees on one figure; a subtree computed more than once by the naive
-    recursion gets a colour, used for the same call in both trees; memo hits are dashed."""
-    from collections import Counter
+    """The two call trees on one figure, drawn by `memograd.viz.calltree` (shared with the demo
+    report and notebooks): a subtree computed more than once by the naive recursion gets a
+    colour, used for the same call in both trees; memo hits are dashed."""
+    from memograd.viz.calltree import compare_call_trees
 
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    computed = Counter(node.args for node in naive_root.walk() if node.children)
-    repeated = sorted((args for args, k in computed.items() if k > 1), reverse=True)
-    palette = _COLORS if len(repeated) <= len(_COLORS) else _tab20()
-    colour = {args: palette[i % len(palette)] for i, args in enumerate(repeated)}
-    layouts = [_layout(naive_root), _layout(memo_root)]
-    widths = [max(2, sum(1 for node, *_ in lay if not node.children)) for lay in layouts]
-    depth = max(d for lay in layouts for _, _, d, _ in lay)
-    figure, axes = plt.subplots(
-        1,
-        2,
-        figsize=(min(60.0, 0.8 * sum(widths) + 2), 0.9 * (depth + 1) + 1.5),
-        gridspec_kw={"width_ratios": widths},
-    )
-    titles = ("naive", "@memoize")
-    for ax, layout, title in zip(axes, layouts, titles, strict=True):
-        position = {id(node): (x, -d) for node, x, d, _ in layout}
-        for _node, x, d, parent in layout:
-            if parent is not None:
-                px, py = position[id(parent)]
-                ax.plot([px, x], [py, -d], color="0.6", linewidth=0.8, zorder=1)
-        for node, x, d, _ in layout:
-            ax.text(
-                x,
-                -d,
-                f"{node.args[0]}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                zorder=3,
-                bbox={
-                    "boxstyle": "round,pad=0.25",
-                    "facecolor": colour.get(node.args, "white"),
-                    "edgecolor": "0.25",
-                    "linestyle": "--" if node.cached else "-",
-                },
-            )
-        calls = len(layout)
-        hits = sum(1 for node, *_ in layout if node.cached)
-        ax.set_title(
-            f"{title} {layout[-1][0].label()}: {calls} calls"
-            + (f", {hits} memo hits" if hits else ""),
-            fontsize=10,
-        )
-        xs = [x for _, x, _, _ in layout]
-        ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
-        ax.set_ylim(-depth - 0.6, 0.6)
-        ax.set_axis_off()
-    handles = [
-        Patch(
-            facecolor=colour[args],
-            edgecolor="0.25",
-            label=f"fib({args[0]}) computed {computed[args]}× by naive",
-        )
-        for args in repeated
-    ]
-    handles.append(Patch(facecolor="white", edgecolor="0.25", linestyle="--", label="memo hit"))
-    figure.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=min(len(handles), 4),
-        fontsize=8,
-        frameon=False,
-    )
-    figure.suptitle("Each box is one call fib(k); colours mark repeated subtrees", fontsize=10)
-    figure.subplots_adjust(bottom=0.08 + 0.04 * math.ceil(len(handles) / 4))
-    return figure
-
-
-def _tab20() -> tuple[str, ...]:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab20"]
-    return tuple(to_hex(cmap(i)) for i in range(20))
+    return compare_call_trees(naive_root, memo_root)
