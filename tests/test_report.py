@@ -29,8 +29,19 @@ def _fib(n: int) -> int:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
-    out = tmp_path_factory.mktemp("report")
-    run_report(out, quick=True, show_progress=False)
+    # Under pytest-xdist every worker would build its own report; the first one builds it in
+    # the run's shared temp folder (under a file lock) and the others read it.
+    import fcntl
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run only
+    out = shared / "quick-report"
+    with open(shared / "quick-report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "summary.json").exists():
+            out.mkdir(exist_ok=True)
+            run_report(out, quick=True, show_progress=False)
 
     def strict(value: str) -> Any:
         raise ValueError(f"summary.json holds {value}: not strict JSON")
