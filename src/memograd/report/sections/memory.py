@@ -4,7 +4,7 @@ Saved bytes are what `memograd.graph.reverse_sweep` reports (`SweepStats.saved_b
 the graph's nodes hold for backward when the sweep starts), read from `loss.backward()` on
 `mg.nn.Sequential` models (Tensor engine) and `mg.scalar.MLP` (Value engine). Building those
 models and reading the number is a small adapter here; the checkpointing trade-off comes from
-`memograd.checkpoint` (issue 7) once it exists.
+`memograd.checkpointing` (issue 7) once it exists.
 """
 
 from __future__ import annotations
@@ -85,9 +85,9 @@ def build(out: SectionBuilder, ctx: Any) -> None:
         _describe(out, by_width, by_depth, settings)
     with out.part("the checkpointing trade-off"):
         need(
-            "memograd.checkpoint",
+            "memograd.checkpointing:measure",
             "the checkpointing trade-off (peak saved bytes vs recomputation per policy; issue 7: "
-            "memograd.checkpoint, `memograd memory`)",
+            "memograd.checkpointing.measure, `memograd memory`)",
         )
 
 
