@@ -109,6 +109,9 @@ def test_fibonacci_counts_are_exact(report: tuple[Path, dict[str, Any], str]) ->
     for row in numbers["memoized"]:
         n = row["n"]
         assert (row["calls"], row["hits"]) == (2 * n - 1, n - 2)  # n + 1 computed, n − 2 hits
+        assert row["value"] in (None, _fib(n))
+    memo = {row["n"]: row["value"] for row in numbers["memoized"]}
+    assert memo[30] == _fib(30) == 832040
 
 
 @pytest.mark.parametrize("n", [2000, 100_000])
