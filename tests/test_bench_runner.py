@@ -44,7 +44,7 @@ def test_worker_process_prints_one_sane_json_line() -> None:
     assert record["steps"] == 4 and len(record["times_s"]) == 4
     assert all(t > 0 for t in record["times_s"])
     assert record["median_s"] == statistics.median(record["times_s"])
-    assert record["forward_median_s"] > 0
+    assert record["forward_median_s"] > 0 and len(record["forward_times_s"]) == 4
     assert record["peak_rss_mb"] >= record["import_rss_mb"] > 1
     assert record["step_alloc_peak_mb"] >= 0
 
@@ -86,6 +86,9 @@ def test_aggregate_pools_rounds_and_keeps_round_medians() -> None:
     assert (r.steps, r.rounds, r.peak_rss_mb) == (6, 2, 60)
     assert r.forward_median_s == 0.5 and r.backward_median_s == 3.0
     assert r.to_dict()["backward_forward_ratio"] == 6.0
+    noisy = aggregate("W2-digits", "numpy", [_record([1.0], [2.0])])
+    assert noisy.backward_median_s == -1.0  # kept as measured
+    assert noisy.to_dict()["backward_forward_ratio"] is None  # but no ratio from noise
 
     failed = aggregate("W1", "torch", [{"status": "error", "reason": "boom"}, _record([2.0])])
     assert failed.status == "ok" and failed.median_s == 2.0

@@ -141,12 +141,13 @@ def split_table(result: BenchResult) -> Table | None:
         backward = r.backward_median_s
         forward = r.forward_median_s
         assert forward is not None and backward is not None  # both set once forward is
+        noisy = backward <= 0  # step faster than forward alone: timing noise
         table.add_row(
             r.workload,
             r.engine,
             format_seconds(forward),
-            format_seconds(max(backward, 0.0)),
-            f"{backward / forward:.2f}",
+            "[dim]noisy[/dim]" if noisy else format_seconds(backward),
+            "[dim]—[/dim]" if noisy else f"{backward / forward:.2f}",
         )
     return table
 

@@ -54,7 +54,10 @@ class EngineResult:
             "round_medians_s": self.round_medians_s,
             "forward_median_s": forward,
             "backward_median_s": backward,
-            "backward_forward_ratio": backward / forward if backward and forward else None,
+            # step − forward can come out <= 0 when the machine was noisy: no ratio then
+            "backward_forward_ratio": backward / forward
+            if backward and forward and backward > 0
+            else None,
             "peak_rss_mb": self.peak_rss_mb,
             "import_rss_mb": self.import_rss_mb,
             "step_alloc_peak_mb": self.step_alloc_peak_mb,
