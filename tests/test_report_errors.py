@@ -132,3 +132,16 @@ def test_a_module_that_breaks_on_import_is_an_error_not_a_placeholder(
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError, match="a_dependency_nobody_installed"):
         _parts.need("half_written_mod:thing", "x")
+
+
+def test_page_escapes_text_and_marks_repeated_factors() -> None:
+    from memograd.report._html import render_page
+
+    out = _parts.SectionBuilder("s", "1. <Title>")
+    out.text("a < b & c")
+    out.pre("x = ⟨∂L/∂ŷ⟩ · <y>", mark=True)
+    out.pre("⟨kept⟩")
+    page = render_page([out], {"generated": "now", "machine": {}, "quick": False, "seconds": 1.0})
+    assert "a &lt; b &amp; c" in page and "1. &lt;Title&gt;" in page
+    assert "x = <mark>∂L/∂ŷ</mark> · &lt;y&gt;" in page
+    assert "<pre>⟨kept⟩</pre>" in page

@@ -66,6 +66,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 .errorbox strong { color: var(--error); }
 .errorbox pre { background: #fff; font-size: 12px; }
 .meta { font-size: 13px; color: var(--muted); }
+mark { background: #ffe08a; border-radius: 3px; padding: 0 1px; }
 """
 
 
@@ -102,7 +103,10 @@ def _part(part: Part) -> str:
         )
     if isinstance(part, PrePart):
         caption = f'<p class="meta">{_esc(part.caption)}</p>' if part.caption else ""
-        return f"<pre>{_esc(part.text)}</pre>{caption}"
+        text = _esc(part.text)
+        if part.mark:  # ⟨…⟩ survive escaping untouched
+            text = text.replace("⟨", "<mark>").replace("⟩", "</mark>")
+        return f"<pre>{text}</pre>{caption}"
     if isinstance(part, NotBuiltPart):
         return f'<div class="placeholder"><strong>not built yet:</strong> {_esc(part.what)}</div>'
     if isinstance(part, ErrorPart):

@@ -80,6 +80,7 @@ class TextPart:
 class PrePart:
     text: str  # monospaced, kept as is (formulas, expansions)
     caption: str = ""
+    mark: bool = False  # ⟨…⟩ spans are drawn highlighted
 
 
 @dataclass
@@ -123,9 +124,12 @@ class SectionBuilder:
         """A paragraph (plain text; blank lines separate paragraphs)."""
         self.parts.append(TextPart(text.strip()))
 
-    def pre(self, text: str, caption: str = "") -> None:
-        """Monospaced text kept as is (a formula expansion, a small listing)."""
-        self.parts.append(PrePart(text.rstrip(), caption))
+    def pre(self, text: str, caption: str = "", *, mark: bool = False) -> None:
+        """Monospaced text kept as is (a formula expansion, a small listing).
+
+        With `mark`, spans written ⟨like this⟩ are highlighted on the page.
+        """
+        self.parts.append(PrePart(text.rstrip(), caption, mark))
 
     def figure(self, fig: Any, caption: str, *, alt: str | None = None, dpi: int = 110) -> None:
         """Embed a matplotlib figure (as PNG) with its caption."""

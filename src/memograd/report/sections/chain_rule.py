@@ -87,7 +87,7 @@ def build(out: SectionBuilder, ctx: Any) -> None:
         listing = [
             "factored:  " + explanation.text,
             "",
-            "expanded (⟨…⟩ = a factor that appears in more than one path product):",
+            "expanded (highlighted: a factor that appears in more than one path product):",
             "  " + explanation.expanded,
             "",
         ]
@@ -96,7 +96,11 @@ def build(out: SectionBuilder, ctx: Any) -> None:
         ):
             listing.append(f"path {k}: {' · '.join(path)} = {value:.6g}")
         listing.append(f"sum    = {explanation.value:.10g}")
-        out.pre("\n".join(listing), caption="∂L/∂w¹₁₁ written out by memograd.backprop.explain.")
+        out.pre(
+            "\n".join(listing),
+            caption="∂L/∂w¹₁₁ written out by memograd.backprop.explain.",
+            mark=True,
+        )
         repeated = ", ".join(f"{f} (in {n} products)" for f, n in explanation.repeated)
         shared = ", ".join(f"{f} (on {n} paths)" for f, n in explanation.shared_adjoints)
         out.text(
