@@ -15,9 +15,10 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import backprop, data, fib, memo, nn, scalar, tensor
+from memograd import backprop, checkpointing, data, fib, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
 from memograd.autograd import grad, value_and_grad
+from memograd.checkpointing import checkpoint
 from memograd.gradcheck import GradcheckError, gradcheck
 from memograd.memo import memoize
 from memograd.nn import optim
@@ -30,6 +31,8 @@ __all__ = [
     "Value",
     "__version__",
     "backprop",
+    "checkpoint",
+    "checkpointing",
     "data",
     "enable_grad",
     "fib",

@@ -189,7 +189,7 @@ def test_summary_lists_layers_shapes_and_counts(capsys: pytest.CaptureFixture[st
 
 def test_checkpoint_argument_validation() -> None:
     assert Sequential([Dense(2)], checkpoint="all").checkpoint == "all"
-    if optional_hook("memograd.checkpoint", "sequential_forward") is None:
+    if optional_hook("memograd.checkpointing", "sequential_forward") is None:
         for valid in ("none", "sqrt", 3, "binomial:4"):
             with pytest.raises(NotImplementedError, match=r"valid policy.*checkpoint='all'"):
                 Sequential([Dense(2)], checkpoint=valid)

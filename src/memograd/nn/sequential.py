@@ -6,8 +6,7 @@ adding, building them from the input width, the forward pass, the saved configur
 The `checkpoint=` hook (space–time policy of the forward pass): "all" keeps every
 activation for backward. The other policies ("none", "sqrt", an int k, "binomial:<slots>")
 are validated here and applied in `Sequential.call` by
-``memograd.checkpoint.sequential_forward(layers, x, policy)`` once that module exists; until
-then they raise NotImplementedError.
+``memograd.checkpointing.sequential_forward(layers, x, policy)``.
 
 Example:
     >>> import numpy as np
@@ -79,11 +78,11 @@ class Sequential(Model):
         self.checkpoint = check_checkpoint(checkpoint)
         self._checkpoint_forward: Callable[..., Tensor] | None = None
         if self.checkpoint != "all":
-            self._checkpoint_forward = optional_hook("memograd.checkpoint", "sequential_forward")
+            self._checkpoint_forward = optional_hook("memograd.checkpointing", "sequential_forward")
             if self._checkpoint_forward is None:
                 raise NotImplementedError(
                     f"checkpoint={self.checkpoint!r} is a valid policy, but recomputation "
-                    "policies are not implemented yet (memograd.checkpoint). Use "
+                    "policies are not implemented yet (memograd.checkpointing). Use "
                     "checkpoint='all'."
                 )
         seed_value = optional_seed("seed", seed)

@@ -15,7 +15,7 @@ Example:
     [1.0, 2.0]
 """
 
-from . import functional
+from . import functional, memory
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
 from ._node import constant, grad_enabled_for, make_node, operand
@@ -55,6 +55,7 @@ __all__ = [
     "log_softmax",
     "make_node",
     "matmul",
+    "memory",
     "operand",
     "relu",
     "sigmoid",

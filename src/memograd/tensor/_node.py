@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _grad_mode
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from ._tensor import VJP
 
 _new = object.__new__
+
+# Set by `memograd.tensor.memory.track()` while it counts bytes saved for backward: called
+# with every new node, and with every node the sweep releases. None (free) otherwise.
+on_node: Callable[[Tensor], None] | None = None
+on_release: Callable[[Tensor], None] | None = None
 
 
 def make_node(
@@ -67,6 +73,8 @@ def make_node(
     out._saved = saved
     out._ctx = ctx
     out._op = op
+    if on_node is not None:
+        on_node(out)
     return out
 
 

@@ -138,6 +138,8 @@ class Tensor:
         return total
 
     def _release(self) -> None:
+        if _node.on_release is not None:  # memory.track() is counting
+            _node.on_release(self)
         self._saved = None
         self._vjp = None
 
@@ -402,6 +404,7 @@ class Tensor:
 
 
 # Op modules import this one; imported last so that `Tensor` exists when they run.
+from . import _node  # noqa: E402
 from . import activations as _act  # noqa: E402
 from . import elementwise as _ew  # noqa: E402
 from . import index as _index  # noqa: E402
