@@ -1,0 +1,270 @@
+"""Tape rules: for each op, its forward and backward kernels over preallocated buffers.
+
+A rule is registered under the op's name (``Tensor.op``) and called once per node at trace
+time: ``rule(node, tape) -> (forward kernels, backward kernels)``. It reads the node's parents
+and its non-array facts (``_ctx``: activation, axes, factors) and emits kernels that redo the
+op's forward and its VJP with ``out=`` into buffers from the `TapeBuilder`. Each rule repeats
+the arithmetic of the eager op in the same order (``memograd.tensor``), so a replayed step
+equals the eager one to rounding; the tracer checks that on the first step of every trace.
+
+An op without a rule (or a form a rule cannot replay, such as ``x + 3`` whose constant is not
+stored in the node) makes the step untraceable: training falls back to the eager step.
+
+Example:
+    >>> sorted(rules())[:4]
+    ['add', 'bce_logits', 'cross_entropy', 'div']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+
+from memograd.compile._tape import Kernel, TapeBuilder, Untraceable
+from memograd.tensor import Tensor
+
+Kernels = tuple[list[Kernel], list[Kernel]]
+Rule = Callable[[Tensor, TapeBuilder], Kernels]
+
+_RULES: dict[str, Rule] = {}
+
+
+def register_rule(op: str) -> Callable[[Rule], Rule]:
+    """Register the decorated function as the tape rule of the op called `op`."""
+
+    def decorator(rule: Rule) -> Rule:
+        _RULES[op] = rule
+        return rule
+
+    return decorator
+
+
+def rules() -> dict[str, Rule]:
+    """Every registered rule by op name (a copy)."""
+    return dict(_RULES)
+
+
+def rule_for(node: Tensor) -> Rule:
+    """The rule of `node`'s op, or Untraceable naming the op."""
+    rule = _RULES.get(node.op)
+    if rule is None:
+        raise Untraceable(f"the op {node.op!r} has no tape rule")
+    return rule
+
+
+def _contribute(
+    tape: TapeBuilder, parent: Tensor, write: Callable[[np.ndarray], Kernel]
+) -> list[Kernel]:
+    """Kernels writing one gradient contribution to `parent` (with the accumulate step)."""
+    out, after = tape.grad_out(parent)
+    return [write(out), *after]
+
+
+# ------------------------------------------------------------------------------ fused ops
+@register_rule("linear")
+def _linear(node: Tensor, tape: TapeBuilder) -> Kernels:
+    parents = node._parents
+    x, w = parents[0], parents[1]
+    b = parents[2] if len(parents) == 3 else None
+    act = node._ctx
+    X, W = tape.value(x), tape.value(w)
+    if X.ndim != 2:
+        raise Untraceable(f"linear on inputs of shape {X.shape} (only 2-D is compiled)")
+    Z = tape.output(node)  # (B, out)
+    fwd: list[Kernel] = [partial(np.matmul, X, W, out=Z)]
+    if b is not None:
+        fwd.append(partial(np.add, Z, tape.value(b), out=Z))
+    if act == "relu":
+        fwd.append(partial(np.maximum, Z, 0, out=Z))
+    elif act == "tanh":
+        fwd.append(partial(np.tanh, Z, out=Z))
+    elif act == "sigmoid":
+        fwd += _sigmoid_kernels(tape, Z, Z)
+    elif act is not None:
+        raise Untraceable(f"linear with activation {act!r}")
+    if not tape.needs_grad(node):
+        return fwd, []
+    G = tape.adjoint(node)  # (B, out); this node's own buffer, so updated in place
+    bwd: list[Kernel] = []
+    if act == "relu":
+        mask = tape.like(Z, np.bool_)
+        bwd += [partial(np.greater, Z, 0, out=mask), partial(np.multiply, G, mask, out=G)]
+    elif act == "tanh":
+        t = tape.like(Z)
+        bwd += [
+            partial(np.multiply, Z, Z, out=t),
+            partial(np.subtract, 1.0, t, out=t),
+            partial(np.multiply, G, t, out=G),
+        ]
+    elif act == "sigmoid":
+        t, t2 = tape.like(Z), tape.like(Z)
+        bwd += [
+            partial(np.multiply, G, Z, out=t),
+            partial(np.subtract, 1.0, Z, out=t2),
+            partial(np.multiply, t, t2, out=G),
+        ]
+    if tape.needs_grad(x):
+        WT = W.T  # a view of the live weights: stays current as they are updated in place
+        bwd += _contribute(tape, x, lambda out: partial(np.matmul, G, WT, out=out))
+    if tape.needs_grad(w):
+        XT = X.T
+        bwd += _contribute(tape, w, lambda out: partial(np.matmul, XT, G, out=out))
+    if b is not None and tape.needs_grad(b):
+        bwd += _contribute(tape, b, lambda out: partial(np.add.reduce, G, axis=0, out=out))
+    return fwd, bwd
+
+
+def _sigmoid_kernels(tape: TapeBuilder, x: np.ndarray, out: np.ndarray) -> list[Kernel]:
+    """σ(x) = where(x >= 0, 1, e) / (1 + e) with e = exp(-|x|), as the eager ops do it."""
+    e, num, positive = tape.like(x), tape.like(x), tape.like(x, np.bool_)
+    return [
+        partial(np.abs, x, out=e),
+        partial(np.negative, e, out=e),
+        partial(np.exp, e, out=e),
+        partial(np.greater_equal, x, 0, out=positive),
+        partial(np.copyto, num, e),
+        partial(np.copyto, num, 1.0, where=positive),
+        partial(np.add, e, 1.0, out=e),
+        partial(np.divide, num, e, out=out),
+    ]
+
+
+def _softmax_parts(
+    tape: TapeBuilder, x: np.ndarray
+) -> tuple[list[Kernel], np.ndarray, np.ndarray, np.ndarray]:
+    """Kernels for shifted = x − max, e = exp(shifted), total = Σ e (axis 1, kept)."""
+    batch = x.shape[0]
+    mx, total = tape.alloc((batch, 1), x.dtype), tape.alloc((batch, 1), x.dtype)
+    shifted, e = tape.like(x), tape.like(x)
+    kernels: list[Kernel] = [
+        partial(np.maximum.reduce, x, axis=1, keepdims=True, out=mx),
+        partial(np.subtract, x, mx, out=shifted),
+        partial(np.exp, shifted, out=e),
+        partial(np.add.reduce, e, axis=1, keepdims=True, out=total),
+    ]
+    return kernels, shifted, e, total
+
+
+@register_rule("cross_entropy")
+def _cross_entropy(node: Tensor, tape: TapeBuilder) -> Kernels:
+    logits = node._parents[0]
+    target = node._parents[1] if len(node._parents) == 2 else None
+    x = tape.value(logits)
+    batch, classes = x.shape
+    loss = tape.output(node)  # 0-d
+    fwd, shifted, e, total = _softmax_parts(tape, x)
+    logp, log_total = tape.like(x), tape.like(total)
+    fwd += [
+        partial(np.log, total, out=log_total),
+        partial(np.subtract, shifted, log_total, out=logp),
+    ]
+    partial_sum = tape.alloc((), x.dtype)
+    if target is None:
+        index = node._saved[1] if node._saved else None
+        labels = tape.labels
+        if index is not labels:
+            raise Untraceable("cross_entropy labels were converted inside the step")
+        flat = tape.alloc((batch,), np.intp)  # row * classes + label: positions in logp
+        row_starts = np.arange(batch, dtype=np.intp) * classes
+        picked = tape.alloc((batch,), x.dtype)
+        logp_flat = logp.reshape(-1)
+        fwd += [
+            partial(np.add, row_starts, labels, out=flat),
+            partial(np.take, logp_flat, flat, out=picked),
+            partial(np.add.reduce, picked, axis=None, out=partial_sum),
+        ]
+    else:
+        if tape.needs_grad(target):
+            raise Untraceable("cross_entropy with a target that needs a gradient")
+        p = tape.value(target)
+        prod = tape.like(x)
+        fwd += [
+            partial(np.multiply, p, logp, out=prod),
+            partial(np.add.reduce, prod, axis=None, out=partial_sum),
+        ]
+    fwd.append(partial(np.divide, partial_sum, -batch, out=loss))  # -(Σ)/B, rounded as one
+    if not tape.needs_grad(node) or not tape.needs_grad(logits):
+        return fwd, []
+    scale, bwd = _scaled_adjoint(tape, node, batch)
+    out, after = tape.grad_out(logits)
+    bwd.append(partial(np.divide, e, total, out=out))  # softmax
+    if target is None:
+        out_flat = out.reshape(-1)
+
+        def minus_onehot() -> None:
+            out_flat[flat] -= scale  # (softmax - onehot) · g / B, as the eager VJP rounds it
+
+        bwd += [partial(np.multiply, out, scale, out=out), minus_onehot]
+    else:
+        row_mass = tape.alloc((batch, 1), x.dtype)
+        bwd += [
+            partial(np.add.reduce, p, axis=1, keepdims=True, out=row_mass),
+            partial(np.multiply, out, row_mass, out=out),
+            partial(np.subtract, out, p, out=out),
+            partial(np.multiply, out, scale, out=out),
+        ]
+    return fwd, bwd + after
+
+
+def _scaled_adjoint(tape: TapeBuilder, node: Tensor, n: int) -> tuple[np.ndarray, list[Kernel]]:
+    """A 0-d buffer holding g / n, and the kernels keeping it current.
+
+    For the loss itself g is the seed (1), so the value is computed once, here.
+    """
+    G = tape.adjoint(node)
+    scale = tape.alloc((), G.dtype)
+    if tape.is_root(node):
+        np.divide(G, n, out=scale)
+        return scale, []
+    return scale, [partial(np.divide, G, n, out=scale)]
+
+
+@register_rule("bce_logits")
+def _bce_logits(node: Tensor, tape: TapeBuilder) -> Kernels:
+    logits = node._parents[0]
+    z = tape.value(logits)
+    y = node._ctx
+    if y is not tape.labels:
+        raise Untraceable("binary_cross_entropy targets were converted inside the step")
+    loss = tape.output(node)
+    t1, t2, e, log_term = tape.like(z), tape.like(z), tape.like(z), tape.like(z)
+    fwd: list[Kernel] = [
+        partial(np.maximum, z, 0, out=t1),
+        partial(np.multiply, z, y, out=t2),
+        partial(np.subtract, t1, t2, out=t1),
+        partial(np.abs, z, out=e),
+        partial(np.negative, e, out=e),
+        partial(np.exp, e, out=e),
+        partial(np.log1p, e, out=log_term),
+        partial(np.add, t1, log_term, out=t1),
+        partial(np.add.reduce, t1, axis=None, out=loss),  # the mean: a sum, then / n
+        partial(np.divide, loss, t1.size, out=loss),
+    ]
+    if not tape.needs_grad(logits):
+        return fwd, []
+    scale, bwd = _scaled_adjoint(tape, node, y.size)
+    sig, positive, den = tape.like(z), tape.like(z, np.bool_), tape.like(z)
+    bwd += [
+        partial(np.greater_equal, z, 0, out=positive),
+        partial(np.copyto, sig, e),
+        partial(np.copyto, sig, 1.0, where=positive),
+        partial(np.add, e, 1.0, out=den),
+        partial(np.divide, sig, den, out=sig),
+    ]
+
+    def write(out: np.ndarray) -> Kernel:
+        def kernel() -> None:
+            np.subtract(sig, y, out=out)
+            np.multiply(out, scale, out=out)
+
+        return kernel
+
+    return fwd, bwd + _contribute(tape, logits, write)
+
+
+__all__ = ["Rule", "register_rule", "rule_for", "rules"]
+
+# Elementwise, reduction and activation rules register themselves on import.
+from memograd.compile import _rules_basic  # noqa: E402, F401

@@ -1,0 +1,222 @@
+"""`CompiledStep`: the `jit_compile=True` training step — trace once per shape, then replay.
+
+The traces are kept in an explicit dict keyed by ``(x.shape, x.dtype, y.shape, y.dtype)``:
+memoization again, of a whole step this time. A full batch and the smaller last batch of an
+epoch get a trace each; every later step with a known key only copies the batch into the
+trace's input buffers and runs its kernels.
+
+The update runs in place over the parameters' arrays and preallocated gradient buffers
+(shared by all traces: they have the parameters' shapes). Plain SGD gets its own two
+kernels per parameter (``tmp = lr·g; p -= tmp``, the eager rule's arithmetic); every other
+optimizer's own `step()` runs on the gradient buffers (its updates are already in place over
+preallocated state), so its rule, learning-rate schedule and step count stay the eager ones.
+
+Example:
+    >>> import numpy as np
+    >>> import memograd as mg
+    >>> X = np.random.default_rng(0).standard_normal((32, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> model = mg.nn.Sequential([mg.nn.Dense(8, activation="relu"), mg.nn.Dense(2)])
+    >>> model.compile(loss="cross_entropy", optimizer="sgd", jit_compile=True)
+    >>> loss = model.train_on_batch(X, y)
+    >>> step = model._get_train_step()
+    >>> step.traces, step.fallback_reason
+    (1, None)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Hashable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from memograd.compile._tape import Kernel, Untraceable
+from memograd.compile._trace import Trace, self_check, trace
+from memograd.nn import optim
+from memograd.tensor import Tensor
+
+Step = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+
+_EAGER = None  # a cache entry meaning "this key falls back to the eager step"
+
+
+class CompiledStep:
+    """A model's training step that replays traced tapes (see the module docstring).
+
+    Args:
+        model: a built, compiled `memograd.nn.Sequential`.
+
+    Calling it with prepared arrays ``(x, y)`` runs one step and returns ``(loss, outputs)``
+    like the eager step. `outputs` is the trace's output buffer: valid until the next step.
+
+    Attributes:
+        traces: how many tapes were recorded (one per distinct input shape).
+        replays: steps run from a tape (the first step of each trace included).
+        fallback_reason: why the step falls back to eager, or None.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._cache: dict[Hashable, Trace | None] = {}
+        self._grads: dict[int, np.ndarray] = {}  # by id(param), shared by every trace
+        self._params: list[Tensor] = model.parameters()
+        self._arrays: list[np.ndarray] = [p.data for p in self._params]
+        self._sgd_tmp: dict[int, np.ndarray] = {}
+        self.traces = 0
+        self.replays = 0
+        self.fallback_reason: str | None = None
+
+    # -- the step --------------------------------------------------------------------------
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        key = (x.shape, x.dtype, y.shape, y.dtype)
+        entry = self._cache.get(key, self)  # `self` as the miss sentinel
+        if entry is self or not self._arrays_unchanged():
+            return self._trace_and_step(key, x, y)
+        if entry is None:
+            return self.model._eager_step(x, y)
+        assert isinstance(entry, Trace)
+        np.copyto(entry.inputs, x)
+        np.copyto(entry.labels, y)
+        for kernel in entry.run:
+            kernel()
+        value = float(entry.loss)
+        if math.isfinite(value):
+            entry.update()
+        else:
+            entry.bind_grads()
+        self.replays += 1
+        return value, entry.outputs
+
+    def _arrays_unchanged(self) -> bool:
+        """Whether every parameter still holds the array the tapes read (O(params))."""
+        for p, array in zip(self._params, self._arrays, strict=True):  # noqa: SIM110 (no genexpr: per step)
+            if p.data is not array:
+                return False
+        return True
+
+    def _trace_and_step(
+        self, key: Hashable, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        if not self._arrays_unchanged():  # weights replaced (not updated in place): start over
+            self._cache.clear()
+            self._params = self.model.parameters()
+            self._arrays = [p.data for p in self._params]
+        try:
+            entry, loss, outputs = trace(self.model, x, y, self._grads, self._params)
+            self.traces += 1
+            self_check(entry, loss, outputs, self._grads)
+        except Untraceable as error:
+            self._cache[key] = _EAGER
+            if self.fallback_reason is None:
+                self.fallback_reason = error.reason
+                warnings.warn(
+                    f"jit_compile=True: this training step cannot be compiled ({error.reason}); "
+                    "it runs eagerly instead.",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            for p in self._params:
+                p.grad = None
+            return self.model._eager_step(x, y)
+        self._attach(entry)
+        self._cache[key] = entry
+        # The self-check already ran this step's forward and backward kernels.
+        value = float(entry.loss)
+        if math.isfinite(value):
+            entry.update()
+        else:
+            entry.bind_grads()
+        self.replays += 1
+        return value, entry.outputs
+
+    # -- the update ------------------------------------------------------------------------
+
+    def _attach(self, entry: Trace) -> None:
+        """Give `entry` its kernel list, its update and its gradient binding."""
+        entry.run = entry.kernels
+        trained = entry.trained
+        pairs = [(p, self._grads[id(p)]) for p in trained]
+        untouched = [p for p in self._params if all(p is not q for q in trained)]
+
+        def bind_grads() -> None:
+            for p in untouched:
+                p.grad = None
+            for p, g in pairs:
+                p.grad = g  # as after an eager backward: the gradient of this step
+
+        optimizer = self.model.optimizer
+        fast = self._sgd_kernels(optimizer, pairs)
+
+        def update() -> None:
+            bind_grads()
+            if fast is not None and not (optimizer.momentum or optimizer.weight_decay):
+                lr_buffer, kernels = fast
+                lr_buffer[...] = optimizer.learning_rate
+                optimizer.iterations += 1
+                for kernel in kernels:
+                    kernel()
+            else:
+                optimizer.step()
+
+        entry.bind_grads = bind_grads
+        entry.update = update
+
+    def _sgd_kernels(
+        self, optimizer: Any, pairs: list[tuple[Tensor, np.ndarray]]
+    ) -> tuple[np.ndarray, list[Kernel]] | None:
+        """For plain SGD: ``tmp = g · lr; p -= tmp`` per parameter, lr from a 0-d buffer."""
+        if type(optimizer) is not optim.SGD or not pairs:
+            return None
+        # A 0-d array of the parameters' dtype multiplies exactly as the Python float the
+        # eager rule passes (NumPy converts a Python float to the array's dtype first).
+        lr_buffer = np.empty((), dtype=pairs[0][0].data.dtype)
+        kernels: list[Kernel] = []
+        for p, g in pairs:
+            if p.data.dtype != lr_buffer.dtype:
+                return None
+            tmp = self._sgd_tmp.get(id(p))
+            if tmp is None:
+                tmp = self._sgd_tmp[id(p)] = np.empty_like(p.data)
+            kernels.append(partial(np.multiply, g, lr_buffer, out=tmp))
+            kernels.append(partial(np.subtract, p.data, tmp, out=p.data))
+        return lr_buffer, kernels
+
+    # -- introspection ---------------------------------------------------------------------
+
+    def cache_info(self) -> dict[str, Any]:
+        """The cache: keys, traces, replays, eager keys, bytes of the tapes' buffers."""
+        entries = [e for e in self._cache.values() if e is not None]
+        return {
+            "keys": list(self._cache),
+            "traces": self.traces,
+            "replays": self.replays,
+            "eager_keys": [k for k, e in self._cache.items() if e is None],
+            "buffer_bytes": sum(e.tape.nbytes for e in entries),
+        }
+
+    def trace_for(self, x_shape: tuple[int, ...]) -> Trace | None:
+        """The trace whose input shape is `x_shape` (None if there is none)."""
+        for key, entry in self._cache.items():
+            if entry is not None and key[0] == x_shape:  # type: ignore[index]
+                return entry
+        return None
+
+
+def compile_train_step(model: Any) -> Step:
+    """The `jit_compile=True` hook of `memograd.nn.Model`: a `CompiledStep` for `model`.
+
+    Example:
+        >>> import memograd as mg
+        >>> model = mg.nn.Sequential([mg.nn.Dense(2)])
+        >>> type(compile_train_step(model)).__name__
+        'CompiledStep'
+    """
+    return CompiledStep(model)
+
+
+__all__ = ["CompiledStep", "compile_train_step"]
