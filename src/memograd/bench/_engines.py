@@ -287,7 +287,9 @@ def _build_memograd(
         raise EngineSkipped("unavailable", " ".join(str(fallback[0].message).split()))
     return Built(
         step=lambda: model.train_on_batch(X, y),
-        forward=_memograd_forward(mg, nn, model, X, y),
+        # the compiled step has no separate forward; an eager forward beside it would
+        # split the step into parts that do not belong together
+        forward=None if jit else _memograd_forward(mg, nn, model, X, y),
         python_allocations=True,
         versions={"memograd": str(mg.__version__)},
         note="jit_compile=True" if jit else "eager",
