@@ -1,10 +1,9 @@
-"""Section 4: memory — what the memo costs: saved bytes against width and depth.
+"""Section 4: memory — what the memo costs, and what recomputation buys back.
 
-Saved bytes are what `memograd.graph.reverse_sweep` reports (`SweepStats.saved_bytes`: bytes
-the graph's nodes hold for backward when the sweep starts), read from `loss.backward()` on
-`mg.nn.Sequential` models (Tensor engine) and `mg.scalar.MLP` (Value engine). Building those
-models and reading the number is a small adapter here; the checkpointing trade-off comes from
-`memograd.checkpointing` (issue 7) once it exists.
+The measurements and the figure are `memograd.checkpointing` (`measure`, `memory_figure`):
+exact peak bytes held for backward (`memograd.tensor.memory.track`), median step time and
+recomputed layers of each checkpoint policy on ReLU MLPs. This module picks the grid of depths
+and widths, and writes the table and the text.
 """
 
 from __future__ import annotations
@@ -20,151 +19,149 @@ CLAIM = (
     "Memoization trades space for time: the backward pass keeps values from the forward "
     "pass, and that memory grows with width and depth — unless some are recomputed."
 )
-BATCH = 64
-FEATURES = 64
+POLICY_NOTES = {
+    "all": "keep every activation (plain backprop)",
+    "sqrt": "keep every ≈√n-th, recompute the rest",
+    "2": "keep every 2nd, recompute the others",
+    "binomial:3": "3 stored activations, fewest recomputations (revolve)",
+    "none": "keep only the input, recompute everything",
+}
 
 
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
         return {
-            "widths": [16, 32, 64, 128],
-            "depths": [1, 2, 4, 8],
-            "fixed_width": 64,
-            "fixed_depth": 3,
+            "depths": [2, 4, 8, 16],
+            "widths": [32, 64, 128],
+            "batch": 64,
+            "policies": ["all", "sqrt", "2", "none"],
+            "repeats": 3,
         }
     return {
-        "widths": [16, 32, 64, 128, 256, 512],
-        "depths": [1, 2, 4, 8, 16, 32],
-        "fixed_width": 128,
-        "fixed_depth": 4,
+        "depths": [2, 4, 8, 16, 32],
+        "widths": [64, 128, 256, 512],
+        "batch": 128,
+        "policies": ["all", "sqrt", "2", "binomial:3", "none"],
+        "repeats": 5,
     }
 
 
-def _tensor_saved_bytes(mg: Any, width: int, depth: int, seed: int) -> dict[str, int]:
-    """One forward + backward of a ReLU MLP on a batch; the sweep's statistics."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((BATCH, FEATURES)).astype(np.float32)
-    layers = [mg.nn.Dense(width, activation="relu") for _ in range(depth)]
-    model = mg.nn.Sequential([*layers, mg.nn.Dense(10)])
-    out = model(mg.Tensor(X))
-    loss = (out * out).mean()
-    stats = loss.backward()
-    params = sum(int(p.data.nbytes) for p in model.parameters())
-    return {
-        "width": width,
-        "depth": depth,
-        "saved_bytes": int(stats.saved_bytes),
-        "nodes": int(stats.nodes),
-        "parameter_bytes": params,
-    }
+def _policy(name: str) -> str | int:
+    return int(name) if name.isdigit() else name
 
 
 def build(out: SectionBuilder, ctx: Any) -> None:
     settings = _settings(ctx.quick)
     out.number("settings", settings)
-    out.number("batch", BATCH)
-    by_width: list[dict[str, int]] = []
-    by_depth: list[dict[str, int]] = []
-    with out.part("saved bytes vs width and depth"):
-        mg = need("memograd", "memograd")
-        need("memograd.nn:Sequential", "mg.nn.Sequential (Tensor-engine models)")
-        need("memograd:Tensor", "mg.Tensor")
-        by_width = [
-            _tensor_saved_bytes(mg, w, settings["fixed_depth"], ctx.seed)
-            for w in settings["widths"]
-        ]
-        by_depth = [
-            _tensor_saved_bytes(mg, settings["fixed_width"], d, ctx.seed)
-            for d in settings["depths"]
-        ]
-        out.number("tensor_by_width", by_width)
-        out.number("tensor_by_depth", by_depth)
-        _plot(out, by_width, by_depth, settings)
-        _describe(out, by_width, by_depth, settings)
-    with out.part("the checkpointing trade-off"):
-        need(
-            "memograd.checkpointing:measure",
-            "the checkpointing trade-off (peak saved bytes vs recomputation per policy; issue 7: "
-            "memograd.checkpointing.measure, `memograd memory`)",
+    measure = need(
+        "memograd.checkpointing:measure",
+        "memory measurements per checkpoint policy (memograd.checkpointing.measure, issue 7)",
+    )
+    rows = measure(
+        settings["depths"],
+        settings["widths"],
+        settings["batch"],
+        [_policy(p) for p in settings["policies"]],
+        repeats=settings["repeats"],
+        seed=ctx.seed,
+        use_tracemalloc=False,
+    )
+    out.number("rows", rows)
+    with out.part("saved bytes vs width and depth, and the trade-off"):
+        memory_figure = need(
+            "memograd.checkpointing:memory_figure", "the memory figure (checkpointing)"
         )
-
-
-def _plot(
-    out: SectionBuilder,
-    by_width: list[dict[str, int]],
-    by_depth: list[dict[str, int]],
-    settings: dict[str, Any],
-) -> None:
-    from memograd.viz.plots import log_lines, new_figure
-
-    fig, (left, right) = new_figure(10.5, 3.8, ncols=2)
-    mib = 1024 * 1024
-    log_lines(
-        left,
-        {
-            "saved for backward": (
-                [r["width"] for r in by_width],
-                [r["saved_bytes"] / mib for r in by_width],
-            ),
-            "parameters": (
-                [r["width"] for r in by_width],
-                [r["parameter_bytes"] / mib for r in by_width],
-            ),
-        },
-        xlabel=f"width ({settings['fixed_depth']} hidden layers)",
-        ylabel="MiB (log)",
-        title="vs width",
-        logx=True,
+        out.figure(
+            memory_figure(rows),
+            f"Peak bytes held for the backward pass of one training step (batch "
+            f"{settings['batch']}, float32, ReLU MLP, softmax cross-entropy), measured exactly, "
+            "for each checkpoint policy: against depth at the largest width, against width at "
+            "the largest depth, and median step time against peak memory — the space–time "
+            "trade-off.",
+            alt="saved bytes against depth and width per policy, and step time against memory",
+        )
+    depth, width = max(settings["depths"]), max(settings["widths"])
+    largest = [r for r in rows if r["depth"] == depth and r["width"] == width]
+    by_policy = {str(r["policy"]): r for r in largest}
+    table = [
+        [
+            name,
+            POLICY_NOTES.get(name, ""),
+            _fmt.count(r["peak_saved_bytes"]),
+            _fmt.ratio(r["saved_ratio"]),
+            f"{r['recomputed_layers']} ({r['predicted_recomputed_layers']})",
+            _fmt.seconds(r["seconds"]),
+            _fmt.ratio(r["seconds_ratio"]),
+            f"{r['max_abs_grad_diff']:.1e}",
+        ]
+        for name, r in by_policy.items()
+    ]
+    out.table(
+        [
+            "policy",
+            "what it keeps",
+            "peak bytes held",
+            "vs all",
+            "layers recomputed (planned)",
+            "step time",
+            "vs all",
+            "max |Δgrad| vs all",
+        ],
+        table,
+        f"Depth {depth}, width {width}, batch {settings['batch']}: one step, median of "
+        f"{settings['repeats']}.",
+        highlight_rows=[k for k, name in enumerate(by_policy) if name == "all"],
     )
-    log_lines(
-        right,
-        {
-            "saved for backward": (
-                [r["depth"] for r in by_depth],
-                [r["saved_bytes"] / mib for r in by_depth],
-            ),
-            "parameters": (
-                [r["depth"] for r in by_depth],
-                [r["parameter_bytes"] / mib for r in by_depth],
-            ),
-        },
-        xlabel=f"hidden layers (width {settings['fixed_width']})",
-        ylabel="MiB (log)",
-        title="vs depth",
-        logx=True,
-    )
-    out.figure(
-        fig,
-        f"Bytes held for the backward pass (SweepStats.saved_bytes) by a ReLU MLP on a batch of "
-        f"{BATCH} float32 examples with {FEATURES} features, next to the parameters' bytes.",
-        alt="log-log plot of saved bytes against width and depth",
-    )
+    _describe(out, rows, by_policy, settings, depth, width)
 
 
 def _describe(
     out: SectionBuilder,
-    by_width: list[dict[str, int]],
-    by_depth: list[dict[str, int]],
+    rows: list[dict[str, Any]],
+    by_policy: dict[str, dict[str, Any]],
     settings: dict[str, Any],
+    depth: int,
+    width: int,
 ) -> None:
-    def growth(rows: list[dict[str, int]], key: str) -> float:
-        first, last = rows[0], rows[-1]
-        return (last["saved_bytes"] / first["saved_bytes"]) / (last[key] / first[key])
-
-    w0, w1 = by_width[0], by_width[-1]
-    d0, d1 = by_depth[0], by_depth[-1]
-    out.number("saved_bytes_growth_per_width_factor", growth(by_width, "width"))
-    out.number("saved_bytes_growth_per_depth_factor", growth(by_depth, "depth"))
-    out.text(
-        f"Going from width {w0['width']} to {w1['width']} "
-        f"({w1['width'] / w0['width']:.0f}× wider) took the saved bytes from "
-        f"{_fmt.count(w0['saved_bytes'])} to {_fmt.count(w1['saved_bytes'])} "
-        f"({w1['saved_bytes'] / w0['saved_bytes']:.1f}×); going from {d0['depth']} to "
-        f"{d1['depth']} hidden layers ({d1['depth'] / d0['depth']:.0f}× deeper) took them from "
-        f"{_fmt.count(d0['saved_bytes'])} to {_fmt.count(d1['saved_bytes'])} "
-        f"({d1['saved_bytes'] / d0['saved_bytes']:.1f}×). This is the space the speed of "
-        "section 3 is bought with: one stored value per node, like the dictionary of the "
-        "memoized Fibonacci."
+    keep = [r for r in rows if str(r["policy"]) == "all"]
+    d0, d1 = min(settings["depths"]), depth
+    w0, w1 = min(settings["widths"]), width
+    at = {(r["depth"], r["width"]): r["peak_saved_bytes"] for r in keep}
+    deeper = at[(d1, w1)] / at[(d0, w1)]
+    wider = at[(d1, w1)] / at[(d1, w0)]
+    out.number("all_growth_depth", deeper)
+    out.number("all_growth_width", wider)
+    closed = all(r["peak_saved_bytes"] == r["closed_form_bytes"] for r in keep)
+    out.number("all_equals_closed_form", closed)
+    text = (
+        f"Keeping every activation (what plain backprop does — the memo table of the forward "
+        f"pass), {d1 // d0}× more layers took the peak from {_fmt.count(at[(d0, w1)])} to "
+        f"{_fmt.count(at[(d1, w1)])} bytes ({deeper:.1f}×) and {w1 // w0}× wider layers took "
+        f"it {wider:.1f}× higher: the memo grows with the depth, the width and the batch."
     )
+    if closed:
+        text += (
+            " Every one of these measurements equals the closed form "
+            "B·(inputs + Σ widths + classes)·4 + 8·B bytes."
+        )
+    out.text(text)
+    all_row, none_row = by_policy.get("all"), by_policy.get("none")
+    sqrt_row = by_policy.get("sqrt")
+    if all_row and none_row and sqrt_row:
+        out.headline(
+            f"√n checkpointing: memory / time vs keep-all (depth {depth})",
+            f"{_fmt.ratio(sqrt_row['saved_ratio'])} / {_fmt.ratio(sqrt_row['seconds_ratio'])}",
+            sqrt_row["saved_ratio"],
+        )
+        out.text(
+            f"Recomputing instead of storing buys the memory back at the price of time. At "
+            f"depth {depth} and width {width}, √n checkpointing holds "
+            f"{_fmt.ratio(sqrt_row['saved_ratio'])} the bytes of keep-all for "
+            f"{_fmt.ratio(sqrt_row['seconds_ratio'])} the step time "
+            f"({sqrt_row['recomputed_layers']} layers recomputed); keeping nothing holds "
+            f"{_fmt.ratio(none_row['saved_ratio'])} the bytes but recomputes "
+            f"{none_row['recomputed_layers']} layers and takes "
+            f"{_fmt.ratio(none_row['seconds_ratio'])} the time — the naive end of the same "
+            "trade-off that memoized Fibonacci makes. The gradients agree with keep-all in "
+            f"every case (largest difference {max(r['max_abs_grad_diff'] for r in rows):.1e})."
+        )
