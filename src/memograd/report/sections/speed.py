@@ -35,7 +35,7 @@ def _settings(quick: bool) -> dict[str, Any]:
     peers = [name for name in ("torch", "jax") if importlib.util.find_spec(name) is not None]
     return {
         "workloads": ["W1", "W2", "W3"],
-        "engines": ["memograd", "numpy", *peers, "blas-bound"],
+        "engines": ["memograd", "memograd-jit", "numpy", *peers, "blas-bound"],
         "rounds": 2,
         "steps": 50,
         "warmup": 5,
@@ -104,6 +104,19 @@ def build(out: SectionBuilder, ctx: Any) -> None:
         parts = ", ".join(f"{n}: {_fmt.ratio(v)}" for n, v in slowdown.items())
         peers = [e for e in ("torch", "jax") if e in engines]
         peer_text = ""
+        jit = {
+            w.name: ratios[w.name]["memograd-jit"] / ratios[w.name]["numpy"]
+            for w in result.workloads
+            if ratios.get(w.name, {}).get("memograd-jit") and ratios[w.name].get("numpy")
+        }
+        out.number("memograd_jit_over_numpy", jit)
+        if jit:
+            peer_text += (
+                " With jit_compile=True (one step traced once, then replayed as a flat tape of "
+                "NumPy kernels) the ratio to hand NumPy becomes "
+                + ", ".join(f"{n}: {_fmt.ratio(v)}" for n, v in jit.items())
+                + "."
+            )
         for peer in peers:
             values = {
                 w.name: ratios.get(w.name, {}).get(peer)
@@ -112,7 +125,7 @@ def build(out: SectionBuilder, ctx: Any) -> None:
             }
             if values:
                 peer_text += (
-                    f" {peer} step time over memograd's: "
+                    f" {'PyTorch' if peer == 'torch' else 'JAX'} step time over memograd's: "
                     + ", ".join(f"{n}: {_fmt.ratio(v)}" for n, v in values.items())
                     + "."
                 )
