@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from memograd import _grad_mode
+from memograd._heap import settle as settle_heap
 from memograd.data import check_X, check_X_y
 from memograd.nn import losses, metrics, optim
 from memograd.nn.callbacks import Callback
@@ -180,10 +181,6 @@ class Model(Module):
 
         A non-finite loss skips the update, so the weights stay those before this step.
         """
-        # The last step's gradients are freed only after this step has allocated its own:
-        # freed first, they would let glibc trim the heap top and fault the pages back in
-        # (W3: ~300 page faults and a third of the step).
-        stale = [param.grad for param in self._params_list]
         for param in self._params_list:
             param.grad = None
         outputs = self.call(Tensor(x))  # (B, units)
@@ -192,7 +189,6 @@ class Model(Module):
         value = float(loss.data)
         if math.isfinite(value):
             self._optimizer_step()
-        del stale
         return value, outputs.data
 
     def _get_train_step(self) -> Step:
@@ -203,6 +199,7 @@ class Model(Module):
             self._loss_fn = loss.__call__
             self._optimizer_step = optimizer.step
             step: Step = self._eager_step
+            settle_heap()  # steps then recycle their memory instead of faulting it back in
             if self.jit_compile and self._compiled_step_factory is not None:
                 step = self._compiled_step_factory(self)  # the jit_compile hook
             self._train_step = step
