@@ -62,10 +62,15 @@ class CompiledStep:
     def __init__(self, model: Any) -> None:
         self.model = model
         self._cache: dict[Hashable, Trace | None] = {}
-        self._grads: dict[int, np.ndarray] = {}  # by id(param), shared by every trace
-        self._params: list[Tensor] = model.parameters()
-        self._arrays: list[np.ndarray] = [p.data for p in self._params]
-        self._sgd_tmp: dict[int, np.ndarray] = {}
+        self._params: list[Tensor] = []
+        self._arrays: list[np.ndarray] = []
+        self._identity: list[tuple[Tensor, np.ndarray]] = []
+        # Gradient buffers by id(param), shared by every trace; views into one flat array
+        # (and SGD's lr·g beside them), so one kernel scales every gradient at once.
+        self._grads: dict[int, np.ndarray] = {}
+        self._scaled: dict[int, np.ndarray] = {}
+        self._flat: tuple[np.ndarray, np.ndarray] | None = None
+        self._bind_params()
         self.traces = 0
         self.replays = 0
         self.fallback_reason: str | None = None
@@ -75,8 +80,11 @@ class CompiledStep:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         key = (x.shape, x.dtype, y.shape, y.dtype)
         entry = self._cache.get(key, self)  # `self` as the miss sentinel
-        if entry is self or not self._arrays_unchanged():
+        if entry is self:
             return self._trace_and_step(key, x, y)
+        for p, array in self._identity:  # O(params): the weights are still the traced arrays
+            if p.data is not array:
+                return self._trace_and_step(key, x, y)
         if entry is None:
             return self.model._eager_step(x, y)
         assert isinstance(entry, Trace)
@@ -104,8 +112,7 @@ class CompiledStep:
     ) -> tuple[float, np.ndarray]:
         if not self._arrays_unchanged():  # weights replaced (not updated in place): start over
             self._cache.clear()
-            self._params = self.model.parameters()
-            self._arrays = [p.data for p in self._params]
+            self._bind_params()
         try:
             entry, loss, outputs = trace(self.model, x, y, self._grads, self._params)
             self.traces += 1
@@ -133,6 +140,26 @@ class CompiledStep:
             entry.bind_grads()
         self.replays += 1
         return value, entry.outputs
+
+    def _bind_params(self) -> None:
+        """Read the model's parameters and lay out their gradient buffers."""
+        self._params = self.model.parameters()
+        self._arrays = [p.data for p in self._params]
+        self._identity = list(zip(self._params, self._arrays, strict=True))
+        dtypes = {p.data.dtype for p in self._params}
+        if len(dtypes) != 1:  # (no parameters, or mixed dtypes: trace() makes its own)
+            self._grads, self._scaled, self._flat = {}, {}, None
+            return
+        size, dtype = sum(p.data.size for p in self._params), dtypes.pop()
+        flat = np.zeros(size, dtype=dtype), np.zeros(size, dtype=dtype)
+        self._flat = flat
+        self._grads, self._scaled = {}, {}
+        start = 0
+        for p in self._params:
+            stop = start + p.data.size
+            self._grads[id(p)] = flat[0][start:stop].reshape(p.data.shape)
+            self._scaled[id(p)] = flat[1][start:stop].reshape(p.data.shape)
+            start = stop
 
     # -- the update ------------------------------------------------------------------------
 
@@ -169,20 +196,18 @@ class CompiledStep:
     def _sgd_kernels(
         self, optimizer: Any, pairs: list[tuple[Tensor, np.ndarray]]
     ) -> tuple[np.ndarray, list[Kernel]] | None:
-        """For plain SGD: ``tmp = g · lr; p -= tmp`` per parameter, lr from a 0-d buffer."""
-        if type(optimizer) is not optim.SGD or not pairs:
+        """For plain SGD: ``tmp = g · lr`` (every gradient at once), then ``p -= tmp`` each."""
+        if type(optimizer) is not optim.SGD or not pairs or self._flat is None:
             return None
+        if any(self._grads.get(id(p)) is not g for p, g in pairs):
+            return None
+        grads, scaled = self._flat
         # A 0-d array of the parameters' dtype multiplies exactly as the Python float the
         # eager rule passes (NumPy converts a Python float to the array's dtype first).
-        lr_buffer = np.empty((), dtype=pairs[0][0].data.dtype)
-        kernels: list[Kernel] = []
-        for p, g in pairs:
-            if p.data.dtype != lr_buffer.dtype:
-                return None
-            tmp = self._sgd_tmp.get(id(p))
-            if tmp is None:
-                tmp = self._sgd_tmp[id(p)] = np.empty_like(p.data)
-            kernels.append(partial(np.multiply, g, lr_buffer, out=tmp))
+        lr_buffer = np.empty((), dtype=grads.dtype)
+        kernels: list[Kernel] = [partial(np.multiply, grads, lr_buffer, out=scaled)]
+        for p, _ in pairs:
+            tmp = self._scaled[id(p)]
             kernels.append(partial(np.subtract, p.data, tmp, out=p.data))
         return lr_buffer, kernels
 
