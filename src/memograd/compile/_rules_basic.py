@@ -15,7 +15,13 @@ from functools import partial
 
 import numpy as np
 
-from memograd.compile._rules import Kernels, _contribute, _sigmoid_kernels, register_rule
+from memograd.compile._rules import (
+    Kernels,
+    _contribute,
+    _relu_kernel,
+    _sigmoid_kernels,
+    register_rule,
+)
 from memograd.compile._tape import Kernel, TapeBuilder, Untraceable, unbroadcast_kernel
 from memograd.tensor import Tensor
 
@@ -183,7 +189,7 @@ def _unary(node: Tensor, tape: TapeBuilder) -> tuple[Tensor, np.ndarray, np.ndar
 @register_rule("relu")
 def _relu(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    fwd: list[Kernel] = [partial(np.maximum, A, 0, out=Z)]
+    fwd: list[Kernel] = [_relu_kernel(tape, A, Z)]
     if not grad:
         return fwd, []
     G, mask = tape.adjoint(node), tape.like(Z, np.bool_)

@@ -99,6 +99,7 @@ class TapeBuilder:
         self._adjoints: dict[int, np.ndarray] = dict(grads)
         self._needs = needs
         self._allocated: list[np.ndarray] = []
+        self._zeros: dict[tuple[tuple[int, ...], np.dtype[Any]], np.ndarray] = {}
         # The consumer whose kernels run first in the backward sweep writes with out=; it is
         # the last consumer in forward order (the sweep runs in reverse).
         self._first_writer: dict[int, int] = {}
@@ -122,6 +123,17 @@ class TapeBuilder:
         buffer = np.empty(shape, dtype=dtype)
         self._allocated.append(buffer)
         return buffer
+
+    def zeros(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A read-only array of zeros, shared by every rule asking for this shape and dtype."""
+        key = (tuple(shape), np.dtype(dtype))
+        found = self._zeros.get(key)
+        if found is None:
+            found = self.alloc(shape, dtype)
+            found[...] = 0
+            found.flags.writeable = False
+            self._zeros[key] = found
+        return found
 
     def like(self, t: Tensor | np.ndarray, dtype: Any = None) -> np.ndarray:
         """A fresh buffer with the shape (and dtype, unless given) of `t`."""
