@@ -53,12 +53,16 @@ class Tape:
         forward: kernels computing every node's value up to the loss.
         backward: kernels filling the adjoint buffers, ending with the parameters' gradients.
         nbytes: bytes of the buffers this tape allocated (parameter gradients excluded).
+        buffers: those buffers.
+        forward_ops, backward_ops: the op whose rule emitted each kernel (for profiles).
     """
 
     forward: list[Kernel]
     backward: list[Kernel]
     nbytes: int = 0
     buffers: list[np.ndarray] = field(default_factory=list)
+    forward_ops: list[str] = field(default_factory=list)
+    backward_ops: list[str] = field(default_factory=list)
 
     def run_forward(self) -> None:
         """Run the forward kernels (the loss buffer holds the loss afterwards)."""
@@ -199,10 +203,21 @@ class TapeBuilder:
         """Called by the tracer before a node's rule runs."""
         self._current = id(node)
 
-    def finish(self, forward: list[Kernel], backward: list[Kernel]) -> Tape:
-        """The tape with these kernels and every buffer allocated so far."""
+    def finish(
+        self,
+        forward: list[tuple[str, Kernel]],
+        backward: list[tuple[str, Kernel]],
+    ) -> Tape:
+        """The tape with these (op, kernel) pairs and every buffer allocated so far."""
         nbytes = sum(b.nbytes for b in self._allocated)
-        return Tape(forward, backward, nbytes, list(self._allocated))
+        return Tape(
+            [k for _, k in forward],
+            [k for _, k in backward],
+            nbytes,
+            list(self._allocated),
+            [op for op, _ in forward],
+            [op for op, _ in backward],
+        )
 
 
 def _add_into(target: np.ndarray, scratch: np.ndarray) -> Kernel:

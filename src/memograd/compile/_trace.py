@@ -137,15 +137,15 @@ def trace(
     leaves = {id(p): p.data for p in params}
     leaves[id(x_node)] = inputs
     builder = TapeBuilder(order, leaves, grads, needs, loss, labels)
-    forward: list[Kernel] = []
-    blocks: list[list[Kernel]] = []
+    forward: list[tuple[str, Kernel]] = []
+    blocks: list[list[tuple[str, Kernel]]] = []
     for node in order:
         if node._parents:
             builder.begin(node)
             fwd, bwd = rule_for(node)(node, builder)
-            forward += fwd
-            blocks.append(bwd)
-    backward = [kernel for block in reversed(blocks) for kernel in block]
+            forward += [(node.op, kernel) for kernel in fwd]
+            blocks.append([(node.op, kernel) for kernel in bwd])
+    backward = [pair for block in reversed(blocks) for pair in block]  # the reverse sweep
     trained = [p for p in params if id(p) in needs]
     tape = builder.finish(forward, backward)
     result = Trace(tape, inputs, labels, builder.value(loss), builder.value(outputs), trained)
