@@ -168,34 +168,32 @@ def _cross_entropy(node: Tensor, tape: TapeBuilder) -> Kernels:
     batch, classes = x.shape
     loss = tape.output(node)  # 0-d
     fwd, shifted, e, total = _softmax_parts(tape, x)
-    logp, log_total = tape.like(x), tape.like(total)
-    fwd += [
-        partial(np.log, total, out=log_total),
-        partial(np.subtract, shifted, log_total, out=logp),
-    ]
+    log_total = tape.like(total)
+    fwd.append(partial(np.log, total, out=log_total))
     partial_sum = tape.alloc((), x.dtype)
     if target is None:
         index = node._saved[1] if node._saved else None
         labels = tape.labels
         if index is not labels:
             raise Untraceable("cross_entropy labels were converted inside the step")
-        flat = tape.alloc((batch,), np.intp)  # row * classes + label: positions in logp
+        flat = tape.alloc((batch,), np.intp)  # row * classes + label: positions in x
         row_starts = np.arange(batch, dtype=np.intp) * classes
-        picked = tape.alloc((batch,), x.dtype)
-        logp_flat = logp.reshape(-1)
+        picked = tape.alloc((batch,), x.dtype)  # log-probabilities of the labels only
         fwd += [
             partial(np.add, row_starts, labels, out=flat),
-            partial(np.take, logp_flat, flat, out=picked),
+            partial(np.take, shifted.reshape(-1), flat, out=picked),
+            partial(np.subtract, picked, log_total.reshape(batch), out=picked),
             partial(np.add.reduce, picked, axis=None, out=partial_sum),
         ]
     else:
         if tape.needs_grad(target):
             raise Untraceable("cross_entropy with a target that needs a gradient")
         p = tape.value(target)
-        prod = tape.like(x)
+        logp = tape.like(x)
         fwd += [
-            partial(np.multiply, p, logp, out=prod),
-            partial(np.add.reduce, prod, axis=None, out=partial_sum),
+            partial(np.subtract, shifted, log_total, out=logp),
+            partial(np.multiply, p, logp, out=logp),
+            partial(np.add.reduce, logp, axis=None, out=partial_sum),
         ]
     fwd.append(partial(np.divide, partial_sum, -batch, out=loss))  # -(Σ)/B, rounded as one
     if not tape.needs_grad(node) or not tape.needs_grad(logits):

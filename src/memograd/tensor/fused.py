@@ -196,13 +196,17 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     if target is not None:
         target = operand(logits, target, "cross_entropy")
     x = logits.data
-    shifted = x - x.max(axis=1, keepdims=True)  # (B, C), max 0: exp cannot overflow
+    # Row maxima from the transposed copy: a reduction down the rows is vectorized, one
+    # along a few columns per row is not (2-3x faster for 2-10 classes; exact either way).
+    shifted = x - x.T.copy().max(axis=0)[:, None]  # (B, C), max 0: exp cannot overflow
     e = xp.exp(shifted)
     total = e.sum(axis=1, keepdims=True)  # (B, 1)
-    logp = shifted - xp.log(total)  # (B, C)
-    if index is not None:
-        loss = -logp[xp.arange(batch), index].sum() / batch
+    if index is not None:  # log-probabilities of the labels only
+        picked = shifted[xp.arange(batch), index] - xp.log(total[:, 0])  # (B,)
+        loss = -picked.sum() / batch
+        logp = None
     else:
+        logp = shifted - xp.log(total)  # (B, C)
         loss = -(target.data * logp).sum() / batch  # type: ignore[union-attr]
     data = xp.asarray(loss, dtype=x.dtype)
     parents = (logits,) if target is None else (logits, target)
