@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import resource
 import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ def workload_model(sizes: tuple[int, ...], dtype: str = "float32") -> Any:
     return model
 
 
-def recorded_step(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Tensor, list[Tensor]]:
+def recorded_step(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Tensor, list[Any]]:
     """The graph of one training step's forward pass and loss, before backward."""
     model.train_on_batch(X, y)  # builds the model
     loss = model.loss(model(Tensor(X)), y)
@@ -87,3 +88,37 @@ def test_eager_steps_do_not_fault_their_memory_back_in() -> None:
 def test_heap_settle_runs_once() -> None:
     assert doctest.testmod(_heap).failed == 0
     assert _heap._settled  # the first training step of this process settled it
+
+
+def test_a_leaf_keeps_a_fresh_vjp_output_as_its_gradient_without_a_copy() -> None:
+    w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    b = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    out = mg.tensor.linear(Tensor(np.ones((4, 2), dtype=np.float32)), w, b)
+    vjp = out._vjp
+    produced: dict[str, Any] = {}
+
+    def spy(g: Any, node: Tensor) -> Any:
+        result = vjp(g, node)  # type: ignore[misc]
+        produced.update(w=weakref.ref(result[1]), b=weakref.ref(result[2]))
+        return result
+
+    out._vjp = spy
+    out.backward(np.ones((4, 3), dtype=np.float32))
+    assert w.grad is produced["w"]() and b.grad is produced["b"]()
+    np.testing.assert_array_equal(w.grad, np.full((2, 3), 4.0))
+
+
+def test_shared_adjoints_and_caller_arrays_are_still_copied() -> None:
+    a = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    b = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    ((a + b) * np.array([1.0, 2.0, 3.0], dtype=np.float32)).sum().backward()  # one g, two leaves
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad += 10.0
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 3.0])
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    seed = np.full(3, 2.0, dtype=np.float32)
+    x.backward(seed)
+    assert not np.shares_memory(x.grad, seed)
+    x.backward(seed)  # accumulates into x's own array
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(seed, [2.0, 2.0, 2.0])

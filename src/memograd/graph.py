@@ -146,6 +146,9 @@ def reverse_sweep(root: Node, seed: Any, *, retain_graph: bool = False) -> Sweep
             key = id(parent)
             previous = adjoints.get(key)
             adjoints[key] = contribution if previous is None else previous + contribution
+        # Hold no reference to the contributions here: an array that only the table holds can
+        # become a leaf's gradient without a copy (see the engines' `_accumulate_grad`).
+        del contributions, contribution
         edges += used
         reuses += max(used - 1, 0)
         if not retain_graph:

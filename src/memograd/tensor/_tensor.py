@@ -15,6 +15,7 @@ is itself differentiable.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -121,10 +122,20 @@ class Tensor:
             )
         grad = self.grad
         if grad is None:
-            # A fresh array: adjoints may be shared (an add passes one array to both parents)
-            # or read-only broadcast views; an optimizer updating .grad in place must not
-            # reach into anything else.
-            self.grad = xp.array(adjoint, dtype=self.data.dtype, copy=True)
+            # The gradient must be an array of our own: adjoints may be shared (an add passes
+            # one array to both parents) or read-only broadcast views, and an optimizer may
+            # update .grad in place. An array nobody else refers to (the sweep's local is its
+            # only owner) is taken as it is, as PyTorch's AccumulateGrad steals a gradient
+            # whose use count is 1; anything else is copied.
+            if (
+                adjoint.base is None
+                and adjoint.dtype == self.data.dtype
+                and adjoint.flags.writeable
+                and _refcount(adjoint) <= _OWNED_REFS
+            ):
+                self.grad = adjoint
+            else:
+                self.grad = xp.array(adjoint, dtype=self.data.dtype, copy=True)
         elif isinstance(grad, Tensor):
             self.grad = grad + adjoint
         else:
@@ -401,6 +412,27 @@ class Tensor:
     def T(self) -> Tensor:
         """All axes reversed (the transpose of a matrix)."""
         return _shape.transpose(self)
+
+
+class _Probe:
+    def take(self, a: Any) -> int:
+        return _refcount(a)
+
+
+def _owned_refs() -> int:
+    """`sys.getrefcount` of an array in a method whose caller's local is its only owner.
+
+    Measured through the same call shape as ``node._accumulate_grad(adjoint)`` in the sweep,
+    so that it holds for the running interpreter; -1 (never steal) without `getrefcount`.
+    """
+    if not hasattr(sys, "getrefcount"):
+        return -1
+    array = xp.empty(0)
+    return _Probe().take(array)
+
+
+_refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda a: 1 << 30)
+_OWNED_REFS = _owned_refs()
 
 
 # Op modules import this one; imported last so that `Tensor` exists when they run.
