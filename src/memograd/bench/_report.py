@@ -11,7 +11,7 @@ from rich.table import Table
 
 from memograd._atomic import atomic_path
 from memograd.bench._engines import ALL_ENGINES
-from memograd.bench._results import BenchResult, EngineResult
+from memograd.bench._results import NOISY_SPREAD, BenchResult, EngineResult
 
 _SHORT_STATUS = {"not-applicable": "n/a"}
 
@@ -49,6 +49,8 @@ def _time_cell(r: EngineResult | None, ratio: float | None) -> str:
     if r.status != "ok" or r.median_s is None:
         return f"[dim]{_SHORT_STATUS.get(r.status, r.status)}[/dim]"
     text = format_seconds(r.median_s)
+    if r.noisy:
+        text = f"[yellow]~[/yellow]{text}"
     if ratio is not None:
         text += f"\n[cyan]×{ratio:.2g}[/cyan]" if ratio < 10 else f"\n[cyan]×{ratio:.0f}[/cyan]"
     return text
@@ -95,9 +97,15 @@ def times_table(result: BenchResult, *, transpose: bool = False) -> Table:
     """Rows: workloads; columns: engines; cells: median step time and ratio to the reference."""
     ratios = result.ratios()
     caption = (
-        f"median step time; ×r = engine time / {result.reference} time (below 1: faster); "
+        f"median step time (quietest round); ×r = engine time / {result.reference} time "
+        "(below 1: faster); "
         f"{result.settings.get('rounds')} rounds × {result.settings.get('steps')} steps"
     )
+    if any(r.noisy for r in result.results):
+        caption += (
+            f"; [yellow]~[/yellow] rounds differ by more than {NOISY_SPREAD}× (busy machine): "
+            "the quieter round is shown"
+        )
     if not result.reportable:
         caption += " · [bold red]quick run: not reportable[/bold red]"
     cells = {

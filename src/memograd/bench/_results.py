@@ -11,6 +11,8 @@ from memograd.bench._workloads import Workload
 
 #: One worker's JSON record (see `memograd.bench._worker`).
 Record = dict[str, Any]
+#: Round medians further apart than this factor mark a result as measured on a busy machine.
+NOISY_SPREAD = 1.5
 
 
 @dataclass
@@ -25,12 +27,26 @@ class EngineResult:
     steps: int = 0  # timed steps, all rounds
     rounds: int = 0  # rounds that produced times
     round_medians_s: list[float] = field(default_factory=list)
+    pooled_median_s: float | None = None  # median of all rounds' steps together
     forward_median_s: float | None = None
     peak_rss_mb: float | None = None
     import_rss_mb: float | None = None
     step_alloc_peak_mb: float | None = None
     versions: dict[str, str] = field(default_factory=dict)
     note: str = ""
+
+    @property
+    def round_spread(self) -> float | None:
+        """Slowest round median / fastest; far above 1 means the machine was busy."""
+        if len(self.round_medians_s) < 2 or min(self.round_medians_s) <= 0:
+            return None
+        return max(self.round_medians_s) / min(self.round_medians_s)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the rounds disagree by more than NOISY_SPREAD."""
+        spread = self.round_spread
+        return spread is not None and spread > NOISY_SPREAD
 
     @property
     def backward_median_s(self) -> float | None:
@@ -52,6 +68,8 @@ class EngineResult:
             "steps": self.steps,
             "rounds": self.rounds,
             "round_medians_s": self.round_medians_s,
+            "pooled_median_s": self.pooled_median_s,
+            "round_spread": self.round_spread,
             "forward_median_s": forward,
             "backward_median_s": backward,
             # step − forward can come out <= 0 when the machine was noisy: no ratio then
@@ -170,17 +188,23 @@ def compute_ratios(
 def aggregate(workload: str, engine: str, records: Sequence[Record]) -> EngineResult:
     """Merge one engine's worker records (one per round) into an EngineResult.
 
-    Step times of all successful rounds are pooled for the median; a round that failed while
-    others succeeded is mentioned in `reason`.
+    Each round gives a median over its steps; the reported `median_s` is the quietest round's
+    (the lowest), because on a shared machine one round can be slowed 10-100× by a neighbour
+    while the other is clean, and a median pooled over two such rounds lands on either side at
+    random. The pooled median and every round's median are kept beside it, and the forward
+    time comes from the same round as the step time. A round that failed while others
+    succeeded is mentioned in `reason`.
     """
     ok = [r for r in records if r.get("status") == "ok"]
     if not ok:
         first = records[0] if records else {"status": "error", "reason": "no measurement"}
         return EngineResult(workload, engine, str(first.get("status")), first.get("reason"))
-    times = [t for r in ok for t in r["times_s"]]
-    forward = [t for r in ok for t in r.get("forward_times_s", [])]
+    round_medians = [statistics.median(r["times_s"]) for r in ok]
+    quietest = ok[round_medians.index(min(round_medians))]
+    forward = quietest.get("forward_times_s")
     failed = [r for r in records if r.get("status") != "ok"]
     allocs = [r["step_alloc_peak_mb"] for r in ok if "step_alloc_peak_mb" in r]
+    times = [t for r in ok for t in r["times_s"]]
     return EngineResult(
         workload,
         engine,
@@ -188,10 +212,11 @@ def aggregate(workload: str, engine: str, records: Sequence[Record]) -> EngineRe
         reason=(f"{len(failed)} of {len(records)} rounds failed: {failed[0].get('reason')}")
         if failed
         else None,
-        median_s=statistics.median(times),
+        median_s=min(round_medians),
         steps=len(times),
         rounds=len(ok),
-        round_medians_s=[statistics.median(r["times_s"]) for r in ok],
+        round_medians_s=round_medians,
+        pooled_median_s=statistics.median(times),
         forward_median_s=statistics.median(forward) if forward else None,
         peak_rss_mb=max(r["peak_rss_mb"] for r in ok),
         import_rss_mb=max(r["import_rss_mb"] for r in ok),

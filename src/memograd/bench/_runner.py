@@ -2,8 +2,8 @@
 
 Round 1 measures every engine on every workload, then round 2 does it all again, and so on;
 the engine order rotates from round to round, so slow drift of a shared machine (other
-jobs, heat) spreads over all engines instead of landing on one. Step times of all rounds are
-pooled and their median reported; each round's median is kept to show the drift.
+jobs, heat) spreads over all engines instead of landing on one. Each round's median is kept;
+the quietest round's is reported (see `aggregate`).
 """
 
 from __future__ import annotations
