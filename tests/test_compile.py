@@ -214,3 +214,14 @@ def test_docstring_examples() -> None:
     for name in ("memograd.compile", "memograd.compile._step", "memograd.compile._tape"):
         result = doctest.testmod(importlib.import_module(name))
         assert result.attempted > 0 and result.failed == 0, name
+
+
+def test_a_saved_compiled_model_loads_compiled(tmp_path: Any) -> None:
+    _, jit = pair(OPTIMIZERS["adam"])
+    data = batches()
+    train(jit, data, 3)
+    jit.save(tmp_path / "m.safetensors")
+    loaded = nn.load(tmp_path / "m.safetensors")
+    assert loaded.jit_compile
+    np.testing.assert_allclose(train(loaded, data[3:] + data, 5), train(jit, data[3:] + data, 5))
+    assert isinstance(loaded._get_train_step(), CompiledStep)

@@ -10,10 +10,10 @@ boundary; the step itself checks nothing, so what the benchmarks time is the eng
 forward-only timing, call the model on a Tensor: ``with mg.no_grad(): model(mg.Tensor(X))``
 (inference) or ``model.loss(model(mg.Tensor(X)), y)`` (the graph recorded, as in training).
 
-The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)``, when that module
-exists, returns a step with the signature of `Model._eager_step` — ``(x, y) -> (loss,
-outputs)`` on prepared arrays — and `_get_train_step` uses it instead of the eager step.
-Until then `compile` warns once and trains eagerly.
+The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)`` returns a step
+with the signature of `Model._eager_step` — ``(x, y) -> (loss, outputs)`` on prepared arrays —
+that traces the step once per batch shape and replays it (a step it cannot trace runs eagerly
+after one warning); `_get_train_step` uses it instead of the eager step.
 """
 
 from __future__ import annotations
@@ -102,8 +102,9 @@ class Model(Module):
                 (one logit; 0/1 labels), "mse", or a `losses.Loss`.
             optimizer: "adam", "adamw", "sgd", "rmsprop" (default settings) or an instance.
             metrics: e.g. ["accuracy"].
-            jit_compile: replay a traced step (memograd.compile); falls back to the eager step
-                with a warning while that module is not available.
+            jit_compile: trace the training step once per batch shape and replay it as a
+                flat tape of NumPy kernels over reused buffers (memograd.compile); a step
+                that cannot be traced runs eagerly after one warning naming the reason.
         """
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
@@ -152,7 +153,7 @@ class Model(Module):
             "loss": config["loss"],
             "optimizer": optim.deserialize(config["optimizer"]),
             "metrics": list(config.get("metrics", [])),
-            "jit_compile": False,
+            "jit_compile": bool(config.get("jit_compile", False)),
         }
 
     def _make_metrics(self) -> list[metrics.Metric]:
