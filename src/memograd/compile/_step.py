@@ -6,10 +6,11 @@ epoch get a trace each; every later step with a known key only copies the batch 
 trace's input buffers and runs its kernels.
 
 The update runs in place over the parameters' arrays and preallocated gradient buffers
-(shared by all traces: they have the parameters' shapes). Plain SGD gets its own two
-kernels per parameter (``tmp = lr·g; p -= tmp``, the eager rule's arithmetic); every other
-optimizer's own `step()` runs on the gradient buffers (its updates are already in place over
-preallocated state), so its rule, learning-rate schedule and step count stay the eager ones.
+(shared by all traces: they have the parameters' shapes, and are views into one flat array).
+Plain SGD gets its own kernels — ``tmp = g·lr`` once over the flat array, then ``p -= tmp``
+per parameter: the eager rule's arithmetic; every other optimizer's own `step()` runs on the
+gradient buffers (its updates are already in place over preallocated state), so its rule,
+learning-rate schedule and step count stay the eager ones.
 
 Example:
     >>> import numpy as np
@@ -102,10 +103,7 @@ class CompiledStep:
 
     def _arrays_unchanged(self) -> bool:
         """Whether every parameter still holds the array the tapes read (O(params))."""
-        for p, array in zip(self._params, self._arrays, strict=True):  # noqa: SIM110 (no genexpr: per step)
-            if p.data is not array:
-                return False
-        return True
+        return all(p.data is array for p, array in self._identity)
 
     def _trace_and_step(
         self, key: Hashable, x: np.ndarray, y: np.ndarray
