@@ -255,7 +255,6 @@ def test_worker_environment_caps_threads_only_when_asked() -> None:
 
     capped = worker_environment(1)
     assert capped["OMP_NUM_THREADS"] == capped["OPENBLAS_NUM_THREADS"] == "1"
-    assert "intra_op_parallelism_threads=1" in capped["XLA_FLAGS"]
     src = Path(memograd.__file__).resolve().parent.parent  # the folder holding the package
     assert capped["PYTHONPATH"].split(os.pathsep)[0] == str(src)
     assert worker_environment(None).get("OMP_NUM_THREADS") == os.environ.get("OMP_NUM_THREADS")
@@ -277,3 +276,15 @@ def test_result_round_trips_through_json() -> None:
     assert again.to_dict() == original.to_dict()
     with pytest.raises(ValueError, match="Not a memograd bench document"):
         BenchResult.from_dict({"results": []})
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_worker_pins_itself_to_the_requested_cpus() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "memograd.bench._worker", "--engine", "gemm", "--cpus", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(done.stdout)
+    assert len(record["cpus"]) == 1 and record["cpus"][0] in os.sched_getaffinity(0)

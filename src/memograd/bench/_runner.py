@@ -48,17 +48,14 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 def worker_environment(threads: int | None = None) -> dict[str, str]:
     """The workers' environment: this package importable; thread pools capped if asked.
 
-    `threads` sets the OpenMP/OpenBLAS/MKL pool sizes (NumPy, PyTorch); with 1, XLA's CPU
-    thread pool is turned off too (JAX).
+    `threads` sets the OpenMP/OpenBLAS/MKL pool sizes (NumPy, PyTorch); the worker also pins
+    itself to that many CPUs (`--cpus`), which is what holds XLA (JAX) to them.
     """
     src = str(Path(memograd.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     if threads is not None:
         env.update({name: str(threads) for name in THREAD_VARIABLES})
-        if threads == 1:
-            flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flags}".strip()
     return env
 
 
@@ -78,6 +75,8 @@ def subprocess_worker(
         command = [sys.executable, "-m", "memograd.bench._worker", "--engine", engine]
         command += ["--workload", workload, "--steps", str(steps), "--warmup", str(warmup)]
         command += ["--seed", str(seed), "--workloads-file", str(workloads_file)]
+        if threads is not None:
+            command += ["--cpus", str(threads)]
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=timeout, env=env, check=False

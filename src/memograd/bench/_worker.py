@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -32,6 +33,24 @@ def peak_rss_mb() -> float:
     """This process's peak resident set size in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def limit_cpus(count: int) -> list[int]:
+    """Pin this process to the first `count` CPUs it may use; returns them.
+
+    Thread-count variables do not reach every library (XLA sizes its pool from the CPUs it
+    can run on), an affinity mask does. Without `sched_setaffinity` (macOS) nothing changes.
+    """
+    if count < 1:
+        raise ValueError(
+            f"Received an invalid value for `cpus`, expected a positive integer. "
+            f"Received: cpus={count}"
+        )
+    if not hasattr(os, "sched_setaffinity"):
+        return []
+    chosen = sorted(os.sched_getaffinity(0))[:count]
+    os.sched_setaffinity(0, chosen)
+    return chosen
 
 
 def time_calls(fn: Callable[[], object], count: int) -> list[float]:
@@ -132,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workloads-file", default=None)
+    parser.add_argument("--cpus", type=int, default=None, help="pin this process to N CPUs")
     args = parser.parse_args(argv)
+    cpus = None if args.cpus is None else limit_cpus(args.cpus)  # before any thread pool starts
     if args.engine == "gemm":
         record = measure_gemm()
     else:
@@ -144,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             workloads_file=args.workloads_file,
         )
+    if cpus is not None:
+        record["cpus"] = cpus
     sys.stdout.write(json.dumps(record) + "\n")
     return 0
 

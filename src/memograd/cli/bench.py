@@ -44,8 +44,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--threads",
         type=int,
         default=None,
-        help="cap every engine's thread pools (OpenMP/OpenBLAS/MKL; 1 also turns off XLA's); "
-        "default: each library's own",
+        help="cap every engine's thread pools (OpenMP/OpenBLAS/MKL) and pin each worker to "
+        "that many CPUs (holds XLA too); default: each library's own",
     )
     parser.add_argument("--plot", metavar="PNG", default=None, help="write a bar chart here")
     parser.add_argument(
