@@ -101,6 +101,8 @@ def times_table(result: BenchResult, *, transpose: bool = False) -> Table:
         "(below 1: faster); "
         f"{result.settings.get('rounds')} rounds × {result.settings.get('steps')} steps"
     )
+    if result.settings.get("threads"):
+        caption += f"; --threads {result.settings['threads']}"
     if any(r.noisy for r in result.results):
         caption += (
             f"; [yellow]~[/yellow] rounds differ by more than {NOISY_SPREAD}× (busy machine): "
@@ -217,6 +219,8 @@ def bench_figure(result: BenchResult) -> Any:
     ax.set_xticks(range(len(result.workloads)), [w.name for w in result.workloads])
     ax.set_ylabel("median step time (ms, log scale)")
     title = "memograd bench: one training step (forward, loss, backward, SGD)"
+    if result.settings.get("threads"):
+        title += f" · {result.settings['threads']} thread(s)"
     if not result.reportable:
         title += " [quick run]"
     ax.set_title(title, fontsize=10)
