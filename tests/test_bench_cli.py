@@ -44,10 +44,11 @@ def test_bench_json_document_and_plot(capsys: pytest.CaptureFixture[str], tmp_pa
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--engines", "numpy,tensorflow"], "memograd, memograd-jit, numpy, torch, jax"),
+        (["--engines", "numpy,tensorflow"], "--engines: Received an invalid value for `engines`"),
+        (["--engines", "tf"], "memograd, memograd-jit, numpy, torch, jax, micrograd, blas-bound"),
         (["--workloads", "W1,W7"], "W1-tiny (W1), W2-digits (W2)"),
         (["--steps", "10"], "--quick"),
-        (["--engines", "numpy", "--reference", "keras"], "Received: engines='keras'"),
+        (["--engines", "numpy", "--reference", "keras"], "--reference: Received an invalid"),
     ],
 )
 def test_bad_options_exit_1_with_one_readable_line(

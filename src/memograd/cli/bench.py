@@ -84,12 +84,11 @@ def run(args: argparse.Namespace) -> int:
             f"--quick for a short run marked not reportable. Received: {args.steps}"
         )
     engines = _names(args.engines, "--engines")
-    try:
-        parse_engines(engines)
-        parse_engines([args.reference])
-    except ValueError as error:
-        option = "--engines" if engines and args.reference in engines else "--engines/--reference"
-        raise CLIError(f"{option}: {error}") from None
+    for option, names in (("--engines", engines), ("--reference", [args.reference])):
+        try:
+            parse_engines(names)
+        except ValueError as error:
+            raise CLIError(f"{option}: {error}") from None
     result = run_bench(
         _names(args.workloads, "--workloads"),
         engines,
