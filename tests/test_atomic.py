@@ -1,5 +1,7 @@
 """Atomic writes: the target is replaced whole, and a failed write leaves the old file alone."""
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,15 @@ def test_temp_path_keeps_suffix(tmp_path: Path) -> None:
         assert tmp.suffix == ".png"
         tmp.write_bytes(b"x")
     assert (tmp_path / "plot.png").read_bytes() == b"x"
+
+
+def test_written_file_gets_umask_mode_not_0600(tmp_path: Path) -> None:
+    old_mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import IO
 
 
+def _current_umask() -> int:
+    # The umask can only be read by setting it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` atomically.
@@ -31,6 +38,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         )
     # Keep the real suffix last so writers that infer a format from it (savefig) still work.
     fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.stem}.", suffix=target.suffix)
+    # mkstemp creates the file 0600; give it the mode a plain open() would (0666 minus umask).
+    os.fchmod(fd, 0o666 & ~_current_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:
