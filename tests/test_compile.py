@@ -225,3 +225,14 @@ def test_a_saved_compiled_model_loads_compiled(tmp_path: Any) -> None:
     assert loaded.jit_compile
     np.testing.assert_allclose(train(loaded, data[3:] + data, 5), train(jit, data[3:] + data, 5))
     assert isinstance(loaded._get_train_step(), CompiledStep)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_replay_is_bit_identical_to_eager_on_the_benchmark_model(name: str) -> None:
+    # The rules repeat the eager arithmetic call for call, so nothing is left to rounding.
+    eager, jit = pair(OPTIMIZERS[name], sizes=(2, 16, 16, 2))
+    data = batches()
+    np.testing.assert_array_equal(train(jit, data, 30), train(eager, data, 30))
+    for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+        np.testing.assert_array_equal(q.grad, p.grad)

@@ -30,6 +30,10 @@ Rule = Callable[[Tensor, TapeBuilder], Kernels]
 
 _RULES: dict[str, Rule] = {}
 
+# Matrix products through np.dot: for 2-D float operands it makes the same BLAS call as
+# np.matmul (same results, bit for bit) with half a microsecond less dispatch per call.
+_gemm = np.dot
+
 
 def register_rule(op: str) -> Callable[[Rule], Rule]:
     """Register the decorated function as the tape rule of the op called `op`."""
@@ -73,7 +77,7 @@ def _linear(node: Tensor, tape: TapeBuilder) -> Kernels:
     if X.ndim != 2:
         raise Untraceable(f"linear on inputs of shape {X.shape} (only 2-D is compiled)")
     Z = tape.output(node)  # (B, out)
-    fwd: list[Kernel] = [partial(np.matmul, X, W, out=Z)]
+    fwd: list[Kernel] = [partial(_gemm, X, W, out=Z)]
     if b is not None:
         fwd.append(partial(np.add, Z, tape.value(b), out=Z))
     if act == "relu":
@@ -107,14 +111,14 @@ def _linear(node: Tensor, tape: TapeBuilder) -> Kernels:
         ]
     if tape.needs_grad(x):
         WT = W.T  # a view of the live weights: stays current as they are updated in place
-        bwd += _contribute(tape, x, lambda out: partial(np.matmul, G, WT, out=out))
+        bwd += _contribute(tape, x, lambda out: partial(_gemm, G, WT, out=out))
     if tape.needs_grad(w):
         XT = X.T
-        bwd += _contribute(tape, w, lambda out: partial(np.matmul, XT, G, out=out))
+        bwd += _contribute(tape, w, lambda out: partial(_gemm, XT, G, out=out))
     if b is not None and tape.needs_grad(b):
         ones = tape.alloc((G.shape[0],), G.dtype)  # Σ over the batch as ones @ G, as eager
         ones[...] = 1
-        bwd += _contribute(tape, b, lambda out: partial(np.matmul, ones, G, out=out))
+        bwd += _contribute(tape, b, lambda out: partial(_gemm, ones, G, out=out))
     return fwd, bwd
 
 

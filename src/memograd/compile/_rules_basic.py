@@ -18,6 +18,7 @@ import numpy as np
 from memograd.compile._rules import (
     Kernels,
     _contribute,
+    _gemm,
     _relu_kernel,
     _sigmoid_kernels,
     register_rule,
@@ -309,14 +310,14 @@ def _matmul(node: Tensor, tape: TapeBuilder) -> Kernels:
     if A.ndim != 2 or B.ndim != 2:
         raise Untraceable(f"matmul of shapes {A.shape} and {B.shape} (only 2-D is compiled)")
     Z = tape.output(node)
-    fwd: list[Kernel] = [partial(np.matmul, A, B, out=Z)]
+    fwd: list[Kernel] = [partial(_gemm, A, B, out=Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node):
         G = tape.adjoint(node)
         if tape.needs_grad(a):
             BT = B.T
-            bwd += _contribute(tape, a, lambda out: partial(np.matmul, G, BT, out=out))
+            bwd += _contribute(tape, a, lambda out: partial(_gemm, G, BT, out=out))
         if tape.needs_grad(b):
             AT = A.T
-            bwd += _contribute(tape, b, lambda out: partial(np.matmul, AT, G, out=out))
+            bwd += _contribute(tape, b, lambda out: partial(_gemm, AT, G, out=out))
     return fwd, bwd
