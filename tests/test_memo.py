@@ -326,3 +326,23 @@ def test_recursive_self_call_with_same_key_does_not_deadlock() -> None:
 
     assert loop(1) == 42
     assert len(depth) == 5
+
+
+def test_generated_wrapper_names_never_shadow_parameters() -> None:
+    square = memoize(lambda wrapper: wrapper * wrapper)
+    assert square(3) == 9
+    assert square(wrapper=3) == 9
+    assert square.cache_info().misses == 1
+
+    @memoize
+    def f(f: int) -> int:
+        return f + 1
+
+    assert f(1) == 2
+
+    @memoize
+    def g(_mg_get: int) -> int:  # reserved prefix: the generic wrapper is used
+        return _mg_get * 2
+
+    assert g(2) == 4 and g(2) == 4
+    assert g.cache_info().hits == 1

@@ -12,11 +12,15 @@ Thread safety, and why the hit path takes no lock:
 * Counters are `itertools.count` objects: `next()` is one C call, atomic under the GIL, so
   hits counted from many threads without a lock stay exact. `cache_clear()` records the
   counters' values as a new zero instead of replacing them (wrappers hold them in closures).
-* A miss takes the lock, looks again, and either registers itself as the key's owner or
-  finds another thread computing the same key and waits for it (one computation per key).
-  The owner stores the result and wakes the waiters, or hands them its exception (which is
-  not cached). A waiter's result counts as a hit, a waiter's exception as a miss, so
-  `hits + misses` is always the number of calls.
+* A miss registers the key in `inflight` with one `dict.setdefault` (atomic): the thread
+  whose entry went in owns the computation; it looks at the cache once more (another owner
+  may have just finished) and computes. A thread finding another's entry waits for it: the
+  first waiter makes a lock (under the store's lock) that the owner releases when done. The
+  owner publishes its result or exception (which is not cached), marks the entry finished
+  and only then looks for that lock, while a waiter makes the lock and only then checks
+  `finished`, so no waiter sleeps through the end. One computation per key; a waiter's
+  result counts as a hit, a waiter's exception as a miss: `hits + misses` is the number of
+  calls.
 
 Example:
     >>> store = Store(None, Stats(), "f", lambda n: n * n)
@@ -39,9 +43,14 @@ from memograd.memo._keys import MISS
 
 _get_ident = threading.get_ident
 _STATE = _trace.STATE
-_LOCAL = _deep.LOCAL
+_THREADS_GET = _deep.THREADS.get
 _IN_PLACE = _deep.IN_PLACE
-_OUTSIDE = _deep.OUTSIDE
+_MODE, _LEVELS = _deep.MODE, _deep.LEVELS
+_allocate_lock = threading.Lock
+# Fields of a computation in progress, a plain list (cheaper to make than an object, and one
+# is made per miss): the owner's thread ident, whether it finished, its result or error, and
+# the lock waiters block on (made by the first waiter only; see `Store.compute`).
+_OWNER, _FINISHED, _RESULT, _ERROR, _DONE = range(5)
 
 
 class CacheInfo(NamedTuple):
@@ -84,19 +93,6 @@ class Stats:
         self._misses_zero = _count_value(self._miss_counter)
 
 
-class _Pending:
-    """A computation in progress: waiters block on `done` until the owner releases it."""
-
-    __slots__ = ("done", "error", "owner", "result")
-
-    def __init__(self, owner: int) -> None:
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.owner = owner
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-
 def _no_fallback(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
     raise AssertionError("a wrapper passed key=MISS without a content-key fallback")
 
@@ -133,7 +129,7 @@ class Store:
         self.name = name
         self.func = func
         self.lock = threading.Lock()
-        self.inflight: dict[Hashable, _Pending] = {}
+        self.inflight: dict[Hashable, list[Any]] = {}
         # The hit path: a lock-free `get`, then for a bounded cache `touch` marks the key as
         # most recently used (None when unbounded).
         self.get: Callable[[Hashable, Any], Any] = self.data.get
@@ -186,61 +182,62 @@ class Store:
             return self.unhashable(args, kwargs)
         ident = _get_ident()
         stats = self.stats
-        pending: _Pending | None = None
+        pending: list[Any] | None = None
         if self.maxsize != 0:
             data = self.data
-            lock = self.lock
+            inflight = self.inflight
             while True:
-                with lock:
+                mine: list[Any] = [ident, False, None, None, None]
+                pending = inflight.setdefault(key, mine)
+                if pending is mine:
                     result = data.get(key, MISS)
                     if result is MISS:
-                        pending = self.inflight.get(key)
-                        if pending is None:
-                            pending = self.inflight[key] = _Pending(ident)
-                            break
-                        if pending.owner == ident:
-                            # The key calls itself in this thread (a cycle): waiting would
-                            # deadlock, so compute without caching, as the bare function would.
-                            pending = None
-                            break
-                    elif self.maxsize is not None:
-                        data.move_to_end(key)  # type: ignore[attr-defined]
-                if result is not MISS:
-                    stats.hit()
-                    if _STATE.active:
-                        _trace.leaf(self.name, args, kwargs, result)
-                    return result
-                # Another thread computes this key: wait for it.
-                waited = pending
-                assert waited is not None
-                waited.done.acquire()
-                waited.done.release()
-                if waited.error is None:
-                    stats.hit()
-                    if _STATE.active:
-                        _trace.leaf(self.name, args, kwargs, waited.result)
-                    return waited.result
-                if not isinstance(waited.error, RecursionError):
+                        break  # this thread computes the key
+                    # Another owner stored it between our first look and now: a hit.
+                    del inflight[key]
+                    mine[_RESULT] = result
+                    mine[_FINISHED] = True
+                    done = mine[_DONE]
+                    if done is not None:
+                        done.release()
+                    return self._hit(key, args, kwargs, result)
+                if pending[_OWNER] == ident:
+                    # The key calls itself in this thread (a cycle): waiting would deadlock,
+                    # so compute without caching, as the bare function would.
+                    pending = None
+                    break
+                with self.lock:  # one waiter makes the lock the others wait on too
+                    done = pending[_DONE]
+                    if done is None:
+                        done = pending[_DONE] = _allocate_lock()
+                        done.acquire()
+                if not pending[_FINISHED]:
+                    done.acquire()
+                    done.release()  # wake the next waiter
+                error = pending[_ERROR]
+                if error is None:
+                    return self._hit(key, args, kwargs, pending[_RESULT])
+                if not isinstance(error, RecursionError):
                     stats.miss()
-                    raise waited.error
+                    raise error
                 # The owner ran out of stack and retries deeper: look again.
 
-        local = _LOCAL
-        mode = local.mode
-        outermost = mode == _OUTSIDE
-        if outermost:
-            local.mode = _IN_PLACE
-            local.levels = 0
-            _deep.enter()
-        token = _trace.begin(self.name, args, kwargs) if _STATE.active else None
+        state = _THREADS_GET(ident)
+        outermost = state is None
+        if state is None:
+            state = _deep.enter(ident, _IN_PLACE)
+        in_place = state[_MODE] == _IN_PLACE
         func = self.func
         levels = 0
-        try:
-            if mode == _IN_PLACE:
-                levels = local.levels + 1
+        token = None
+        try:  # everything after registering `pending` is inside: it must always be finished
+            if _STATE.active:
+                token = _trace.begin(self.name, args, kwargs)
+            if in_place and not outermost:
+                levels = state[_LEVELS] + 1
                 if levels > _deep.IN_PLACE_LEVELS:
                     raise RecursionError("too many nested memoized calls to run in place")
-                local.levels = levels
+                state[_LEVELS] = levels
             if kwargs:
                 result = func(*args, **kwargs)
             else:
@@ -258,15 +255,20 @@ class Store:
                     result = func(*args)
         except BaseException as error:
             if levels:
-                local.levels = levels - 1
+                state[_LEVELS] = levels - 1
             if pending is not None:
+                # Publish, mark finished, then wake waiters (if one made a lock): inline C-level
+                # steps only, no Python call, as this may run at the recursion limit.
                 del self.inflight[key]
-                pending.error = error
-                pending.done.release()
+                pending[_ERROR] = error
+                pending[_FINISHED] = True
+                done = pending[_DONE]
+                if done is not None:
+                    done.release()
             recursion = isinstance(error, RecursionError)
             # Inside an in-place attempt a RecursionError is retried by the outermost call,
             # which computes this key again: count it then, not now.
-            if not (recursion and (outermost or mode == _IN_PLACE)):
+            if not (recursion and in_place):
                 stats.miss()
             if token is not None:
                 if outermost and recursion:
@@ -274,15 +276,14 @@ class Store:
                 else:
                     _trace.fail(token, error)
             if outermost:
-                local.mode = _OUTSIDE
                 try:
                     if recursion:
                         return _deep.run_deep(self.compute, key, args, kwargs)
                 finally:
-                    _deep.leave()
+                    _deep.leave(ident)
             raise
         if levels:
-            local.levels = levels - 1
+            state[_LEVELS] = levels - 1
         if pending is not None:
             if self.maxsize is None:
                 self.data[key] = result
@@ -293,12 +294,27 @@ class Store:
                     if len(data) > self.maxsize:
                         data.popitem(last=False)  # type: ignore[call-arg]
             del self.inflight[key]
-            pending.result = result
-            pending.done.release()
+            pending[_RESULT] = result
+            pending[_FINISHED] = True
+            done = pending[_DONE]
+            if done is not None:
+                done.release()
         stats.miss()
         if outermost:
-            local.mode = _OUTSIDE
-            _deep.leave()
+            _deep.leave(ident)
         if token is not None:
             _trace.end(token, result)
+        return result
+
+    def _hit(
+        self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any] | None, result: Any
+    ) -> Any:
+        if self.touch is not None:
+            try:  # noqa: SIM105 (see lookup)
+                self.touch(key)
+            except KeyError:
+                pass
+        self.stats.hit()
+        if _STATE.active:
+            _trace.leaf(self.name, args, kwargs, result)
         return result

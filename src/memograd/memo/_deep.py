@@ -3,7 +3,7 @@
 Mechanism (this module plus the memoize miss path, `_cache.Store.compute`):
 
 1. A memoized computation first runs in place, in the caller's thread. Shallow recursions
-   (nearly all calls) pay only a few thread-local reads and writes per miss.
+   (nearly all calls) pay a dict lookup per miss and a registration per outermost call.
 2. If the *outermost* memoized computation of a thread fails with `RecursionError` (the
    interpreter's limit, or more than `IN_PLACE_LEVELS` nested misses), it is run again by
    `run_deep`: in a helper thread created with a large C stack (`threading.stack_size`,
@@ -15,7 +15,7 @@ Mechanism (this module plus the memoize miss path, `_cache.Store.compute`):
    wrapper -> miss path -> user function costs only Python frames, which the raised limit
    allows; no C stack is needed for it at all.
 4. Restoring: the limit is raised once, by the first deep run, and put back when no outermost
-   memoized computation is running any more in any thread (a counter under a lock), and only
+   memoized computation is running any more in any thread (`THREADS` is empty), and only
    if nobody changed it meanwhile. Waiting for *all* of them matters: the limit is
    interpreter-wide, so an in-place computation in another thread may have gone past the
    default depth while it was raised, and lowering the limit under a thread that deep makes
@@ -72,44 +72,49 @@ interpreter's limit stops it first; this bound holds when the limit was raised (
 thread's deep run or by the user), keeping C-recursive chains within a normal thread stack."""
 
 # What a thread is doing, as seen by the memoize miss path.
-OUTSIDE: Final = 0  # no memoized computation running in this thread
 IN_PLACE: Final = 1  # inside the outermost computation, first attempt (may be retried)
 DEEP: Final = 2  # inside a deep run (no further retry)
+MODE, LEVELS = 0, 1  # fields of a thread's state: [mode, nested misses of an in-place attempt]
 
-
-class _Local(threading.local):
-    mode: int = OUTSIDE
-    levels: int = 0  # nested misses of the in-place attempt
-
-
-LOCAL = _Local()
+THREADS: dict[object, list[int]] = {}
+"""The state of every thread running a memoized computation (key: thread ident), and of every
+deep run being started (key: a private token). Empty when no computation runs anywhere:
+only then is a raised recursion limit put back. Reads and writes are single dict operations."""
 
 _lock = threading.Lock()
-_active = 0  # outermost computations and deep runs in progress, all threads
 _saved_limit: int | None = None  # the limit to restore, while we hold it raised
 _raised_to = 0
 _stack_lock = threading.Lock()
 
 
-def enter() -> None:
-    """An outermost memoized computation (or a deep run) starts."""
-    global _active
-    with _lock:
-        _active += 1
+def enter(key: object, mode: int) -> list[int]:
+    """Register a computation (an outermost memoized call, or a deep run); returns its state."""
+    state = [mode, 0]
+    THREADS[key] = state
+    if _saved_limit is not None:
+        # A raised limit may be being restored by `leave` right now: wait until it is done,
+        # so that this computation runs either under the raised limit with restoring held
+        # off (it is registered), or under the restored one.
+        with _lock:
+            pass
+    return state
 
 
-def leave() -> None:
-    """It ends; the last one out restores the recursion limit if a deep run raised it."""
-    global _active, _saved_limit
+def leave(key: object) -> None:
+    """Unregister; the last computation out restores the limit if a deep run raised it."""
+    global _saved_limit
+    THREADS.pop(key, None)
+    if _saved_limit is None:
+        return
     with _lock:
-        _active -= 1
-        if _active == 0 and _saved_limit is not None:
-            if sys.getrecursionlimit() == _raised_to:  # unless someone set another meanwhile
-                try:
-                    sys.setrecursionlimit(_saved_limit)
-                except RecursionError:  # this thread is itself deeper: the next leave() retries
-                    return
-            _saved_limit = None
+        if THREADS or _saved_limit is None:
+            return
+        if sys.getrecursionlimit() == _raised_to:  # unless someone set another meanwhile
+            try:
+                sys.setrecursionlimit(_saved_limit)
+            except RecursionError:  # this thread is itself deeper: the next leave() retries
+                return
+        _saved_limit = None
 
 
 def _raise_limit() -> None:
@@ -139,14 +144,18 @@ def run_deep(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     parent_stack = _trace.current_stack()
 
     def target() -> None:
-        LOCAL.mode = DEEP
+        ident = threading.get_ident()
+        enter(ident, DEEP)
         try:
             with _trace.adopted(parent_stack):
                 outcome.append((True, func(*args, **kwargs)))
         except BaseException as error:
             outcome.append((False, error))
+        finally:
+            leave(ident)
 
-    enter()
+    hold = object()  # registered before the limit is raised: it stays raised until `leave`
+    enter(hold, DEEP)
     try:
         _raise_limit()
         with _stack_lock:
@@ -162,7 +171,7 @@ def run_deep(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
                     threading.stack_size(previous)
         helper.join()
     finally:
-        leave()
+        leave(hold)
     ok, value = outcome[0]
     if not ok:
         raise value

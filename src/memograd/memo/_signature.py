@@ -87,7 +87,7 @@ def mirror(signature: inspect.Signature) -> Mirrored | None:
 
 
 def function_name(name: str, signature: inspect.Signature) -> str:
-    """`name` if it can name the generated function, else `wrapper`."""
+    """`name` if it can name the generated function (and no parameter), else `_mg_wrapper`."""
     if (
         name.isidentifier()
         and not keyword.iskeyword(name)
@@ -95,7 +95,7 @@ def function_name(name: str, signature: inspect.Signature) -> str:
         and name not in signature.parameters
     ):
         return name
-    return "wrapper"
+    return "_mg_wrapper"  # parameters named `_mg_...` are refused by `mirror`
 
 
 def build(
