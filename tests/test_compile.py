@@ -236,3 +236,19 @@ def test_replay_is_bit_identical_to_eager_on_the_benchmark_model(name: str) -> N
     for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
         np.testing.assert_array_equal(q.data, p.data)
         np.testing.assert_array_equal(q.grad, p.grad)
+
+
+@pytest.mark.parametrize("bad", [-1, 2])
+def test_labels_out_of_range_raise_like_eager_and_change_nothing(bad: int) -> None:
+    eager, jit = pair(OPTIMIZERS["sgd"])
+    X, y = batches()[0]
+    for model in (eager, jit):
+        model.train_on_batch(X, y)  # traced: later batches take the fast path
+    wrong = y.copy()
+    wrong[5] = bad
+    before = [p.data.copy() for p in jit.parameters()]
+    for model in (eager, jit):
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+            model.train_on_batch(X, wrong)
+    for p, q in zip(before, jit.parameters(), strict=True):
+        np.testing.assert_array_equal(p, q.data)

@@ -40,7 +40,7 @@ def _binary(node: Tensor, tape: TapeBuilder) -> tuple[Tensor, Tensor, np.ndarray
 def _add(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, b, A, B = _binary(node, tape)
     Z = tape.output(node)
-    fwd: list[Kernel] = [partial(np.add, A, B, out=Z)]
+    fwd: list[Kernel] = [partial(np.add, A, B, Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node):
         G = tape.adjoint(node)
@@ -54,7 +54,7 @@ def _add(node: Tensor, tape: TapeBuilder) -> Kernels:
 def _sub(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, b, A, B = _binary(node, tape)
     Z = tape.output(node)
-    fwd: list[Kernel] = [partial(np.subtract, A, B, out=Z)]
+    fwd: list[Kernel] = [partial(np.subtract, A, B, Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node):
         G = tape.adjoint(node)
@@ -68,7 +68,7 @@ def _sub(node: Tensor, tape: TapeBuilder) -> Kernels:
 def _product_into(G: np.ndarray, other: np.ndarray, tape: TapeBuilder, out: np.ndarray) -> Kernel:
     """out ← unbroadcast(G · other) (the VJP of a product, summed to out's shape)."""
     if G.shape == out.shape:
-        return partial(np.multiply, G, other, out=out)
+        return partial(np.multiply, G, other, out)
     full = tape.like(G)
     reduce = unbroadcast_kernel(full, out)
 
@@ -85,14 +85,14 @@ def _mul(node: Tensor, tape: TapeBuilder) -> Kernels:
         (a,) = node._parents
         factor = node._ctx
         A, Z = tape.value(a), tape.output(node)
-        fwd: list[Kernel] = [partial(np.multiply, A, factor, out=Z)]
+        fwd: list[Kernel] = [partial(np.multiply, A, factor, Z)]
         if not (tape.needs_grad(node) and tape.needs_grad(a)):
             return fwd, []
         G = tape.adjoint(node)
-        return fwd, _contribute(tape, a, lambda out: partial(np.multiply, G, factor, out=out))
+        return fwd, _contribute(tape, a, lambda out: partial(np.multiply, G, factor, out))
     a, b, A, B = _binary(node, tape)
     Z = tape.output(node)
-    fwd = [partial(np.multiply, A, B, out=Z)]
+    fwd = [partial(np.multiply, A, B, Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node):
         G = tape.adjoint(node)
@@ -107,12 +107,12 @@ def _mul(node: Tensor, tape: TapeBuilder) -> Kernels:
 def _div(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, b, A, B = _binary(node, tape)
     Z = tape.output(node)
-    fwd: list[Kernel] = [partial(np.divide, A, B, out=Z)]
+    fwd: list[Kernel] = [partial(np.divide, A, B, Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node) and (tape.needs_grad(a) or tape.needs_grad(b)):
         G = tape.adjoint(node)
         ga = tape.like(Z)  # g / y, needed by both sides
-        bwd.append(partial(np.divide, G, B, out=ga))
+        bwd.append(partial(np.divide, G, B, ga))
         if tape.needs_grad(a):
             bwd += _contribute(tape, a, lambda out: unbroadcast_kernel(ga, out))
         if tape.needs_grad(b):
@@ -137,11 +137,11 @@ def _div(node: Tensor, tape: TapeBuilder) -> Kernels:
 def _neg(node: Tensor, tape: TapeBuilder) -> Kernels:
     (a,) = node._parents
     A, Z = tape.value(a), tape.output(node)
-    fwd: list[Kernel] = [partial(np.negative, A, out=Z)]
+    fwd: list[Kernel] = [partial(np.negative, A, Z)]
     if not (tape.needs_grad(node) and tape.needs_grad(a)):
         return fwd, []
     G = tape.adjoint(node)
-    return fwd, _contribute(tape, a, lambda out: partial(np.negative, G, out=out))
+    return fwd, _contribute(tape, a, lambda out: partial(np.negative, G, out))
 
 
 # ------------------------------------------------------------------------------ reductions
@@ -172,13 +172,13 @@ def _mean(node: Tensor, tape: TapeBuilder) -> Kernels:
     count = A.size // Z.size
     fwd: list[Kernel] = [  # np.mean's own steps: a sum, then a division by the count
         partial(np.add.reduce, A, axis=axes, keepdims=True, out=Z_kept),
-        partial(np.divide, Z_kept, count, out=Z_kept),
+        partial(np.divide, Z_kept, count, Z_kept),
     ]
     if not (tape.needs_grad(node) and tape.needs_grad(a)):
         return fwd, []
     spread = np.broadcast_to(tape.adjoint(node).reshape(Z_kept.shape), A.shape)
     factor = Z.size / A.size
-    return fwd, _contribute(tape, a, lambda out: partial(np.multiply, spread, factor, out=out))
+    return fwd, _contribute(tape, a, lambda out: partial(np.multiply, spread, factor, out))
 
 
 # ----------------------------------------------------------------------------- activations
@@ -194,19 +194,19 @@ def _relu(node: Tensor, tape: TapeBuilder) -> Kernels:
     if not grad:
         return fwd, []
     G, mask = tape.adjoint(node), tape.like(Z, np.bool_)
-    bwd: list[Kernel] = [partial(np.greater, Z, 0, out=mask)]
-    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, mask, out=out))
+    bwd: list[Kernel] = [partial(np.greater, Z, 0, mask)]
+    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, mask, out))
 
 
 @register_rule("tanh")
 def _tanh(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    fwd: list[Kernel] = [partial(np.tanh, A, out=Z)]
+    fwd: list[Kernel] = [partial(np.tanh, A, Z)]
     if not grad:
         return fwd, []
     G, t = tape.adjoint(node), tape.like(Z)
-    bwd: list[Kernel] = [partial(np.multiply, Z, Z, out=t), partial(np.subtract, 1.0, t, out=t)]
-    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, t, out=out))
+    bwd: list[Kernel] = [partial(np.multiply, Z, Z, t), partial(np.subtract, 1.0, t, t)]
+    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, t, out))
 
 
 @register_rule("sigmoid")
@@ -216,8 +216,8 @@ def _sigmoid(node: Tensor, tape: TapeBuilder) -> Kernels:
     if not grad:
         return fwd, []
     G, t, t2 = tape.adjoint(node), tape.like(Z), tape.like(Z)
-    bwd: list[Kernel] = [partial(np.multiply, G, Z, out=t), partial(np.subtract, 1.0, Z, out=t2)]
-    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, t, t2, out=out))
+    bwd: list[Kernel] = [partial(np.multiply, G, Z, t), partial(np.subtract, 1.0, Z, t2)]
+    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, t, t2, out))
 
 
 @register_rule("leaky_relu")
@@ -226,8 +226,8 @@ def _leaky_relu(node: Tensor, tape: TapeBuilder) -> Kernels:
     slope = float(node._ctx)
     positive = tape.like(A, np.bool_)
     fwd: list[Kernel] = [
-        partial(np.greater, A, 0, out=positive),
-        partial(np.multiply, A, slope, out=Z),
+        partial(np.greater, A, 0, positive),
+        partial(np.multiply, A, slope, Z),
         partial(np.copyto, Z, A, where=positive),
     ]
     if not grad:
@@ -237,7 +237,7 @@ def _leaky_relu(node: Tensor, tape: TapeBuilder) -> Kernels:
         partial(np.copyto, slopes, slope),
         partial(np.copyto, slopes, 1.0, where=positive),
     ]
-    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, slopes, out=out))
+    return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, slopes, out))
 
 
 def _axis_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
@@ -253,10 +253,10 @@ def _softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     mx, total, shifted = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [
         partial(np.maximum.reduce, A, axis=axis, keepdims=True, out=mx),
-        partial(np.subtract, A, mx, out=shifted),
-        partial(np.exp, shifted, out=shifted),
+        partial(np.subtract, A, mx, shifted),
+        partial(np.exp, shifted, shifted),
         partial(np.add.reduce, shifted, axis=axis, keepdims=True, out=total),
-        partial(np.divide, shifted, total, out=Z),
+        partial(np.divide, shifted, total, Z),
     ]
     if not grad:
         return fwd, []
@@ -282,11 +282,11 @@ def _log_softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     mx, total, e = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [
         partial(np.maximum.reduce, A, axis=axis, keepdims=True, out=mx),
-        partial(np.subtract, A, mx, out=Z),  # shifted, in the output buffer
-        partial(np.exp, Z, out=e),
+        partial(np.subtract, A, mx, Z),  # shifted, in the output buffer
+        partial(np.exp, Z, e),
         partial(np.add.reduce, e, axis=axis, keepdims=True, out=total),
-        partial(np.log, total, out=total),
-        partial(np.subtract, Z, total, out=Z),
+        partial(np.log, total, total),
+        partial(np.subtract, Z, total, Z),
     ]
     if not grad:
         return fwd, []
@@ -310,14 +310,14 @@ def _matmul(node: Tensor, tape: TapeBuilder) -> Kernels:
     if A.ndim != 2 or B.ndim != 2:
         raise Untraceable(f"matmul of shapes {A.shape} and {B.shape} (only 2-D is compiled)")
     Z = tape.output(node)
-    fwd: list[Kernel] = [partial(_gemm, A, B, out=Z)]
+    fwd: list[Kernel] = [partial(_gemm, A, B, Z)]
     bwd: list[Kernel] = []
     if tape.needs_grad(node):
         G = tape.adjoint(node)
         if tape.needs_grad(a):
             BT = B.T
-            bwd += _contribute(tape, a, lambda out: partial(_gemm, G, BT, out=out))
+            bwd += _contribute(tape, a, lambda out: partial(_gemm, G, BT, out))
         if tape.needs_grad(b):
             AT = A.T
-            bwd += _contribute(tape, b, lambda out: partial(_gemm, AT, G, out=out))
+            bwd += _contribute(tape, b, lambda out: partial(_gemm, AT, G, out))
     return fwd, bwd
