@@ -203,10 +203,10 @@ class CompiledStep:
         # A 0-d array of the parameters' dtype multiplies exactly as the Python float the
         # eager rule passes (NumPy converts a Python float to the array's dtype first).
         lr_buffer = np.empty((), dtype=grads.dtype)
-        kernels: list[Kernel] = [partial(np.multiply, grads, lr_buffer, out=scaled)]
+        kernels: list[Kernel] = [partial(np.multiply, grads, lr_buffer, scaled)]  # out=, faster
         for p, _ in pairs:
             tmp = self._scaled[id(p)]
-            kernels.append(partial(np.subtract, p.data, tmp, out=p.data))
+            kernels.append(partial(np.subtract, p.data, tmp, p.data))
         return lr_buffer, kernels
 
     # -- introspection ---------------------------------------------------------------------
