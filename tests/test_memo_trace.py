@@ -120,3 +120,26 @@ def test_callnode_positional_fields() -> None:
         False,
         [],
     )
+
+
+def test_wrappers_made_during_a_trace_switch_back_after_it() -> None:
+    from memograd.memo import _trace
+
+    with trace() as t:
+
+        @memoize
+        def sq(x: int) -> int:
+            return x * x
+
+        sq(3)
+        sq(3)
+    assert [node.cached for node in t.roots] == [False, True]
+    sq(3)  # plain path again: nothing recorded anywhere, the hit still counted
+    assert sq.cache_info().hits == 2
+    assert sq.__globals__["_mg_fast"] is sq.__globals__["_mg_fast_off"]  # type: ignore[attr-defined]
+    count = len(_trace._switchable)
+    del sq
+    import gc
+
+    gc.collect()
+    assert len(_trace._switchable) < count  # the registry does not keep wrappers alive

@@ -232,11 +232,13 @@ def _generic_wrapper(
     touch = store.touch
     compute = store.compute
     traced_hit = store.traced_hit
-    hit = store.stats.hit
     state = _trace.STATE
     store.unhashable = lambda args, kwargs: lookup(build_key(args, kwargs), args, kwargs)
+    fast_hits = 0  # hits of the fast path; see _cache.Stats for why `+= 1` is exact
+    store.stats.add_fast_hits(lambda: fast_hits)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal fast_hits
         if kwargs:
             return lookup(build_key(args, kwargs), args, kwargs)
         # Fast path: hashable positional arguments are their own key (`make_key` agrees).
@@ -254,7 +256,7 @@ def _generic_wrapper(
                 touch(k)
             except KeyError:  # evicted by another thread since the get
                 pass
-        hit()
+        fast_hits += 1
         return result
 
     return wrapper
@@ -262,19 +264,26 @@ def _generic_wrapper(
 
 _TEMPLATE = """\
 def __make__({make_params}):
+    _mg_hits = 0  # hits of this fast path; see _cache.Stats for why `+= 1` is exact
+
     def {name}({params}):
+        nonlocal _mg_hits
         _mg_k = {key}
         try:
-            _mg_r = _mg_get(_mg_k, _mg_MISS)
+            # `_mg_fast` is the cache's `get`; while tracing, one that always misses, so the
+            # miss path finds and records the hit (see _trace.register_switch).
+            _mg_r = _mg_fast(_mg_k, _mg_MISS)
         except TypeError:  # unhashable: the miss path builds a content key (key=MISS says so)
             _mg_r = _mg_k = _mg_MISS
         if _mg_r is _mg_MISS:
-            return _mg_compute(_mg_k, {args}, {kwargs})
-        if _mg_state.active:
-            return _mg_traced_hit({args}, {kwargs}, _mg_r){touch}
-        _mg_hit()
+            return _mg_compute(_mg_k, {args}, {kwargs}){touch}
+        _mg_hits += 1
         return _mg_r
-    return {name}
+
+    def _mg_read_hits():
+        return _mg_hits
+
+    return {name}, _mg_read_hits
 """
 
 
@@ -283,6 +292,11 @@ _TOUCH = """
             _mg_touch(_mg_k)  # bounded: mark as most recently used
         except KeyError:  # evicted by another thread since the get: still a valid hit
             pass"""
+
+
+def _always_miss(key: Hashable, default: Any) -> Any:
+    hash(key)  # unhashable keys still raise TypeError, as `dict.get` does
+    return default
 
 
 def _mirrored_wrapper(
@@ -302,14 +316,11 @@ def _mirrored_wrapper(
         return store.lookup(k, args, kwargs)
 
     store.unhashable = slow
-    env = {
-        "_mg_get": store.get,
-        "_mg_touch": store.touch,
-        "_mg_MISS": MISS,
-        "_mg_state": _trace.STATE,
-        "_mg_hit": store.stats.hit,
-        "_mg_compute": store.compute,
-        "_mg_traced_hit": store.traced_hit,
-    }
+    env = {"_mg_touch": store.touch, "_mg_MISS": MISS, "_mg_compute": store.compute}
     touch = "" if store.touch is None else _TOUCH
-    return build(_TEMPLATE, func, fragments, function_name(name, signature), env, touch=touch)
+    wrapper, read_hits = build(
+        _TEMPLATE, func, fragments, function_name(name, signature), env, touch=touch
+    )
+    store.stats.add_fast_hits(read_hits)
+    _trace.register_switch(wrapper, store.get, _always_miss)
+    return wrapper

@@ -105,7 +105,7 @@ def build(
     name: str,
     env: dict[str, Any],
     **extra: str,
-) -> Callable[..., Any]:
+) -> Any:
     """Compile `template` (a `__make__(<env names>, <defaults>)` factory) and call it.
 
     `template` is formatted with `name`, the fragments and `extra`; `{env}` and
@@ -125,5 +125,4 @@ def build(
     label = getattr(func, "__qualname__", name)
     code = compile(source, f"<generated wrapper of {label}>", "exec")
     exec(code, {"__name__": getattr(func, "__module__", None) or __name__}, namespace)
-    made: Callable[..., Any] = namespace["__make__"](**env, **fragments.defaults)
-    return made
+    return namespace["__make__"](**env, **fragments.defaults)

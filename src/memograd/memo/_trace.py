@@ -21,6 +21,7 @@ import contextlib
 import functools
 import inspect
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,30 @@ class _State:
 
 STATE = _State()
 _switch_lock = threading.Lock()
+_switchable: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()  # gone when unused
+
+
+def register_switch(wrapper: Callable[..., Any], off: Any, on: Any) -> None:
+    """Let `trace()` switch a generated wrapper's global `_mg_fast` between `off` and `on`.
+
+    Generated wrappers read what depends on tracing from one global of their own (for
+    `@memoize`, the cache lookup: while tracing, one that always misses so hits are recorded
+    by the miss path; for `@traced`, the function to call). Not tracing then costs nothing
+    on their hot path: not even a flag check.
+    """
+    space = wrapper.__globals__
+    space["_mg_fast_off"] = off
+    space["_mg_fast_on"] = on
+    with _switch_lock:
+        space["_mg_fast"] = on if STATE.active else off
+        _switchable.add(wrapper)
+
+
+def _switch_all(active: bool) -> None:
+    """Point every live generated wrapper at its tracing or plain path (under `_switch_lock`)."""
+    for wrapper in list(_switchable):
+        space = wrapper.__globals__
+        space["_mg_fast"] = space["_mg_fast_on" if active else "_mg_fast_off"]
 
 
 @dataclass(eq=False)
@@ -149,12 +174,14 @@ def trace() -> Iterator[Trace]:
         previous = STATE.current
         STATE.current = recording
         STATE.active = True
+        _switch_all(True)
     try:
         yield recording
     finally:
         with _switch_lock:
             STATE.current = previous
             STATE.active = previous is not None
+            _switch_all(STATE.active)
 
 
 def _stack() -> tuple[Trace, list[CallNode]] | None:
@@ -245,20 +272,22 @@ def adopted(stack: list[CallNode] | None) -> Iterator[None]:
 _TRACED_TEMPLATE = """\
 def __make__({make_params}):
     def {name}({params}):
-        if _mg_state.active:
-            return _mg_record({args}, {kwargs})
-        return _mg_func({call})
-    return {name}
+        return _mg_fast({call})
+
+    def _mg_recording({params}):
+        return _mg_record({args}, {kwargs})
+
+    return {name}, _mg_recording
 """
 
 
 def traced(func: Callable[P, R]) -> Callable[P, R]:
     """Make calls of `func` visible to `trace()`; nothing is cached.
 
-    When no trace is active the wrapper checks one flag and calls `func`. For a fixed
-    signature the wrapper is generated with `func`'s own parameters, so it calls `func`
-    with a plain call (no argument tuple, and a recursion through it stays a chain of
-    Python-to-Python calls, see `_deep`).
+    For a fixed signature the wrapper is generated with `func`'s own parameters and, when no
+    trace is active, only calls `func` (with a plain call: no argument tuple, and a recursion
+    through it stays a chain of Python-to-Python calls, see `_deep`); `trace()` points it at
+    a recording path (`register_switch`). Other signatures check a flag per call.
 
     Example:
         >>> @traced
@@ -284,15 +313,11 @@ def traced(func: Callable[P, R]) -> Callable[P, R]:
         call_text = ", ".join(
             p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in every
         )
-        env = {"_mg_state": state, "_mg_record": record, "_mg_func": call}
-        wrapper = build(
-            _TRACED_TEMPLATE,
-            func,
-            fragments,
-            function_name(name, signature),
-            env,
-            call=call_text,
+        env = {"_mg_record": record}
+        wrapper, recording = build(
+            _TRACED_TEMPLATE, func, fragments, function_name(name, signature), env, call=call_text
         )
+        register_switch(wrapper, call, recording)
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
