@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 
 from memograd.nn._checks import non_negative_float, positive_float
-from memograd.nn.optim._base import LearningRate, Optimizer, check_beta, lerp_
+from memograd.nn.optim._base import (
+    LearningRate,
+    Optimizer,
+    check_beta,
+    l2_grad,
+    lerp_,
+    square_avg_,
+)
 
 
 class Adam(Optimizer):
@@ -56,19 +63,14 @@ class Adam(Optimizer):
     ) -> None:
         tmp, tmp2 = scratch
         exp_avg, exp_avg_sq = slots["exp_avg"], slots["exp_avg_sq"]
-        g = grad
-        if self.weight_decay:
-            if self._decoupled:
+        if self._decoupled:
+            g = grad
+            if self.weight_decay:
                 data *= 1.0 - lr * self.weight_decay
-            else:
-                np.multiply(data, self.weight_decay, out=tmp)
-                tmp += grad
-                g = tmp
+        else:
+            g = l2_grad(data, grad, self.weight_decay, tmp)
         lerp_(exp_avg, g, 1.0 - self.beta_1, tmp2)  # m ← β1·m + (1−β1)·g
-        exp_avg_sq *= self.beta_2  # v ← β2·v + (1−β2)·g²
-        np.multiply(g, 1.0 - self.beta_2, out=tmp2)
-        tmp2 *= g
-        exp_avg_sq += tmp2
+        square_avg_(exp_avg_sq, g, self.beta_2, tmp2)  # v ← β2·v + (1−β2)·g²
         step = self.iterations
         step_size = lr / (1.0 - self.beta_1**step)
         bias_correction2_sqrt = (1.0 - self.beta_2**step) ** 0.5

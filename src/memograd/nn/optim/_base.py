@@ -42,6 +42,23 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) ->
         np.subtract(end, tmp, out=start)
 
 
+def square_avg_(avg: np.ndarray, grad: np.ndarray, decay: float, tmp: np.ndarray) -> None:
+    """`avg ← decay·avg + (1 − decay)·grad²` in place (Adam's and RMSprop's second moment)."""
+    avg *= decay
+    np.multiply(grad, 1.0 - decay, out=tmp)
+    tmp *= grad
+    avg += tmp
+
+
+def l2_grad(data: np.ndarray, grad: np.ndarray, weight_decay: float, tmp: np.ndarray) -> np.ndarray:
+    """`grad + weight_decay·data` written into `tmp` (`grad` itself when there is no decay)."""
+    if not weight_decay:
+        return grad
+    np.multiply(data, weight_decay, out=tmp)
+    tmp += grad
+    return tmp
+
+
 class Optimizer:
     """Base class: binds parameters, keeps slots (moment buffers) and the step count."""
 
@@ -125,21 +142,24 @@ class Optimizer:
         )
         return {"lr": lr, **self._hyperparameters()}
 
+    def _flat_slots(self) -> dict[str, np.ndarray]:
+        """Every slot buffer under its `"<parameter index>.<slot name>"` key."""
+        return {
+            f"{index}.{name}": buffer
+            for index, slots in enumerate(self._slots)
+            for name, buffer in slots.items()
+        }
+
     def state_dict(self) -> dict[str, Any]:
         """`{"name", "config", "iterations", "slots": {"<index>.<slot>": ndarray}}`.
 
         Arrays are the live buffers; copy them if you keep the dict while training goes on.
         """
-        flat = {
-            f"{index}.{name}": buffer
-            for index, slots in enumerate(self._slots)
-            for name, buffer in slots.items()
-        }
         return {
             "name": type(self).__name__,
             "config": self.get_config(),
             "iterations": self.iterations,
-            "slots": flat,
+            "slots": self._flat_slots(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -155,11 +175,7 @@ class Optimizer:
                 f"Cannot load {state.get('name')!r} optimizer state into {type(self).__name__}."
             )
         slots_in = state.get("slots", {})
-        expected = {
-            f"{index}.{name}": buffer
-            for index, slots in enumerate(self._slots)
-            for name, buffer in slots.items()
-        }
+        expected = self._flat_slots()
         if set(slots_in) != set(expected):
             missing = sorted(set(expected) - set(slots_in))
             unexpected = sorted(set(slots_in) - set(expected))

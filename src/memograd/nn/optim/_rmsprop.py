@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 
 from memograd.nn._checks import non_negative_float, positive_float
-from memograd.nn.optim._base import LearningRate, Optimizer, check_beta, lerp_
+from memograd.nn.optim._base import (
+    LearningRate,
+    Optimizer,
+    check_beta,
+    l2_grad,
+    lerp_,
+    square_avg_,
+)
 
 
 class RMSprop(Optimizer):
@@ -63,16 +70,9 @@ class RMSprop(Optimizer):
         lr: float,
     ) -> None:
         tmp, tmp2 = scratch
-        g = grad
-        if self.weight_decay:
-            np.multiply(data, self.weight_decay, out=tmp)
-            tmp += grad
-            g = tmp
+        g = l2_grad(data, grad, self.weight_decay, tmp)
         square_avg = slots["square_avg"]
-        square_avg *= self.alpha  # s ← α·s + (1−α)·g²
-        np.multiply(g, 1.0 - self.alpha, out=tmp2)
-        tmp2 *= g
-        square_avg += tmp2
+        square_avg_(square_avg, g, self.alpha, tmp2)  # s ← α·s + (1−α)·g²
         if self.centered:
             grad_avg = slots["grad_avg"]
             lerp_(grad_avg, g, 1.0 - self.alpha, tmp2)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from memograd.nn._checks import invalid, non_negative_float
-from memograd.nn.optim._base import LearningRate, Optimizer
+from memograd.nn.optim._base import LearningRate, Optimizer, l2_grad
 
 
 class SGD(Optimizer):
@@ -54,11 +54,7 @@ class SGD(Optimizer):
         lr: float,
     ) -> None:
         tmp, tmp2 = scratch
-        g = grad
-        if self.weight_decay:
-            np.multiply(data, self.weight_decay, out=tmp)
-            tmp += grad
-            g = tmp
+        g = l2_grad(data, grad, self.weight_decay, tmp)
         if self.momentum:
             buf = slots["momentum_buffer"]
             # torch starts the buffer as a copy of g; 0·momentum + g is that copy exactly.
