@@ -7,8 +7,8 @@ and the ratio memoize / functools.
 
 The last row is a floor, not a contender: the least a Python-level wrapper can do on a hit
 (`def f(n): r = get(n, MISS); if r is MISS: ...; return r`, no statistics, no trace check)
-next to `functools.cache`, whose hit path is C. `@memoize` adds to that floor the hit
-counter and the trace flag.
+next to `functools.cache`, whose hit path is C. `@memoize` adds to that floor its hit
+counter and the handling of unhashable arguments.
 
 Run:
     python -m benchmarks.memo_hit            # or: python benchmarks/memo_hit.py

@@ -1,9 +1,10 @@
 """Call tracing: make calls of memoized and `@traced` functions visible as trees.
 
-`trace()` switches a single process-wide flag (`STATE.active`) on; the wrappers check it once
-per call, so when nobody traces the cost is one attribute load. While on, each call becomes a
-`CallNode` appended under the call that made it (one open-node stack per thread), and a
-cache hit becomes a leaf with `cached=True`.
+`trace()` turns a process-wide flag (`STATE.active`) on and repoints every generated wrapper
+at its recording path (`register_switch`), so when nobody traces those wrappers do no tracing
+work at all; the few hand-written wrappers (`*args` signatures, the miss path) check the
+flag. While tracing, each call becomes a `CallNode` appended under the call that made it (one
+open-node stack per thread), and a cache hit becomes a leaf with `cached=True`.
 
 Example:
     >>> @traced
