@@ -20,6 +20,14 @@ def invalid(name: str, expected: str, value: object) -> ValueError:
     )
 
 
+def not_a_name(name: str, expected: str, value: object) -> TypeError:
+    """The TypeError for a component that is neither a registered name nor a usable object."""
+    return TypeError(
+        f"Expected `{name}` to be {expected}. "
+        f"Received: {name}={value!r} of type {type(value).__name__}"
+    )
+
+
 def positive_int(name: str, value: object) -> int:
     """Return `value` as an int if it is an integer >= 1 (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from memograd.nn._checks import lookup, name_of
+from memograd.nn._checks import lookup, name_of, not_a_name
 from memograd.tensor import Tensor
 
 Activation = Callable[[Tensor], Tensor]
@@ -78,10 +78,7 @@ def get(identifier: str | Activation | None) -> Activation:
     if callable(identifier):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(
-            "Expected `activation` to be a name such as 'relu', a callable or None. "
-            f"Received: activation={identifier!r} of type {type(identifier).__name__}"
-        )
+        raise not_a_name("activation", "a name such as 'relu', a callable or None", identifier)
     return lookup("activation function", identifier, _REGISTRY)
 
 

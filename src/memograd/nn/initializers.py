@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import DTypeLike
 
-from memograd.nn._checks import lookup, name_of
+from memograd.nn._checks import lookup, name_of, not_a_name
 
 Initializer = Callable[[tuple[int, ...], np.random.Generator, DTypeLike], np.ndarray]
 
@@ -106,10 +106,7 @@ def get(identifier: str | Initializer) -> Initializer:
     if callable(identifier):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(
-            "Expected `initializer` to be a name or a callable. "
-            f"Received: initializer={identifier!r} of type {type(identifier).__name__}"
-        )
+        raise not_a_name("initializer", "a name or a callable", identifier)
     return lookup("initializer", identifier, _REGISTRY)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from memograd import _grad_mode
 from memograd.data import check_labels
-from memograd.nn._checks import lookup
+from memograd.nn._checks import lookup, not_a_name
 from memograd.tensor import Tensor, constant, make_node
 from memograd.tensor import functional as F
 
@@ -191,9 +191,8 @@ def get(identifier: str | Loss) -> Loss:
     if isinstance(identifier, Loss):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(
-            "Expected `loss` to be a name such as 'cross_entropy' or a memograd.nn.losses.Loss. "
-            f"Received: loss={identifier!r} of type {type(identifier).__name__}"
+        raise not_a_name(
+            "loss", "a name such as 'cross_entropy' or a memograd.nn.losses.Loss", identifier
         )
     return lookup("loss", identifier, _REGISTRY)()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memograd.nn._checks import lookup
+from memograd.nn._checks import lookup, not_a_name
 
 
 class Metric:
@@ -78,8 +78,5 @@ def get(identifier: str | Metric) -> Metric:
     if isinstance(identifier, Metric):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(
-            "Expected each metric to be a name such as 'accuracy' or a Metric. "
-            f"Received: {identifier!r} of type {type(identifier).__name__}"
-        )
+        raise not_a_name("metric", "a name such as 'accuracy' or a Metric", identifier)
     return lookup("metric", identifier, _REGISTRY)()

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from memograd.nn import schedules
-from memograd.nn._checks import lookup
+from memograd.nn._checks import lookup, not_a_name
 from memograd.nn.optim._adam import Adam, AdamW
 from memograd.nn.optim._base import LearningRate, Optimizer, Parameter
 from memograd.nn.optim._rmsprop import RMSprop
@@ -68,10 +68,7 @@ def get(identifier: str | Optimizer) -> Optimizer:
     if isinstance(identifier, Optimizer):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(
-            "Expected `optimizer` to be a name such as 'adam' or an Optimizer instance. "
-            f"Received: optimizer={identifier!r} of type {type(identifier).__name__}"
-        )
+        raise not_a_name("optimizer", "a name such as 'adam' or an Optimizer instance", identifier)
     return lookup("optimizer", identifier, _REGISTRY)()
 
 
