@@ -5,7 +5,7 @@ adding, building them from the input width, the forward pass, the saved configur
 
 The `checkpoint=` hook (space–time policy of the forward pass): "all" keeps every
 activation for backward. The other policies ("none", "sqrt", an int k, "binomial:<slots>")
-are validated here and applied in `Sequential.call` by
+are validated by ``memograd.checkpointing.check_policy`` and applied in `Sequential.call` by
 ``memograd.checkpointing.sequential_forward(layers, x, policy)``.
 
 Example:
@@ -28,29 +28,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from memograd.checkpointing import check_policy, sequential_forward
 from memograd.nn import layers as layers_module
 from memograd.nn._checks import optional_seed
-from memograd.nn.model import Model, optional_hook
+from memograd.nn.model import Model
 from memograd.nn.module import Module
 from memograd.tensor import Tensor
-
-
-def check_checkpoint(policy: object) -> str | int:
-    """Validate a `checkpoint=` policy: "all", "none", "sqrt", an int k >= 1, "binomial:<n>"."""
-    if isinstance(policy, bool):
-        pass
-    elif isinstance(policy, int) and policy >= 1:
-        return policy
-    elif isinstance(policy, str):
-        if policy in ("all", "none", "sqrt"):
-            return policy
-        head, _, slots = policy.partition(":")
-        if head == "binomial" and slots.isdigit() and int(slots) >= 1:
-            return policy
-    raise ValueError(
-        "Received an invalid value for `checkpoint`, expected 'all', 'none', 'sqrt', a "
-        f"positive integer or 'binomial:<slots>'. Received: checkpoint={policy!r}"
-    )
 
 
 class Sequential(Model):
@@ -75,16 +58,10 @@ class Sequential(Model):
         name: str | None = None,
     ) -> None:
         super().__init__(name or "sequential", dtype)
-        self.checkpoint = check_checkpoint(checkpoint)
-        self._checkpoint_forward: Callable[..., Tensor] | None = None
-        if self.checkpoint != "all":
-            self._checkpoint_forward = optional_hook("memograd.checkpointing", "sequential_forward")
-            if self._checkpoint_forward is None:
-                raise NotImplementedError(
-                    f"checkpoint={self.checkpoint!r} is a valid policy, but recomputation "
-                    "policies are not implemented yet (memograd.checkpointing). Use "
-                    "checkpoint='all'."
-                )
+        self.checkpoint = check_policy(checkpoint)
+        self._checkpoint_forward: Callable[..., Tensor] | None = (
+            None if self.checkpoint == "all" else sequential_forward
+        )
         seed_value = optional_seed("seed", seed)
         self.seed = 0 if seed_value is None else seed_value
         self.layers: list[Module] = []
