@@ -114,18 +114,6 @@ def refusal(method: str, n: int, force: bool = False) -> str | None:
     return None
 
 
-def _largest_table_n() -> int:
-    from memograd import fib
-
-    low, high = 0, 10_000_000  # table_bytes grows with n: bisect for the budget
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (
-            (middle, high) if fib.table_bytes(middle) <= MEMORY_BUDGET else (low, middle - 1)
-        )
-    return low
-
-
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
