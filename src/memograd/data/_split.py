@@ -173,15 +173,14 @@ def batches(
         >>> [yb.tolist() for _, yb in batches(np.zeros((5, 1)), np.arange(5), 2, shuffle=False)]
         [[0, 1], [2, 3], [4]]
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
         raise ValueError(
             "Received an invalid value for `batch_size`, expected a positive integer. "
             f"Received: batch_size={batch_size!r}"
-        )
-    if batch_size < 1:
-        raise ValueError(
-            "Received an invalid value for `batch_size`, expected a positive integer. "
-            f"Received: batch_size={batch_size}"
         )
     _check_same_length(X, y)
     n = len(X)
