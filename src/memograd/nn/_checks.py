@@ -81,6 +81,26 @@ def lookup(kind: str, identifier: str, table: Mapping[str, T]) -> T:
     )
 
 
+def instance(
+    kind: str, identifier: object, base: type[T], table: Mapping[str, type[T]], expected: str
+) -> T:
+    """`identifier` if it is a `base` instance, else a fresh instance of the class it names.
+
+    Raises:
+        TypeError: for neither a name nor a `base` (message: "Expected `kind` to be `expected`").
+        ValueError: for an unknown name; the message lists the valid names.
+
+    Example:
+        >>> instance("metric", "acc", dict, {"acc": dict}, "a name or a dict")
+        {}
+    """
+    if isinstance(identifier, base):
+        return identifier
+    if not isinstance(identifier, str):
+        raise not_a_name(kind, expected, identifier)
+    return lookup(kind, identifier, table)()
+
+
 def name_of(function: Callable[..., object], table: Mapping[str, Callable[..., object]]) -> str:
     """The registry name of `function`, or its `__name__` when it is not registered."""
     for key, value in table.items():

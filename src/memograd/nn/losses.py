@@ -22,7 +22,7 @@ import numpy as np
 
 from memograd import _grad_mode
 from memograd.data import check_labels
-from memograd.nn._checks import lookup, not_a_name
+from memograd.nn._checks import instance
 from memograd.tensor import Tensor, constant, make_node
 from memograd.tensor import functional as F
 
@@ -188,13 +188,8 @@ def get(identifier: str | Loss) -> Loss:
     Raises:
         ValueError: for an unknown name; the message lists the valid names.
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if not isinstance(identifier, str):
-        raise not_a_name(
-            "loss", "a name such as 'cross_entropy' or a memograd.nn.losses.Loss", identifier
-        )
-    return lookup("loss", identifier, _REGISTRY)()
+    expected = "a name such as 'cross_entropy' or a memograd.nn.losses.Loss"
+    return instance("loss", identifier, Loss, _REGISTRY, expected)
 
 
 def names() -> list[str]:

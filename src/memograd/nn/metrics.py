@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memograd.nn._checks import lookup, not_a_name
+from memograd.nn._checks import instance
 
 
 class Metric:
@@ -75,8 +75,6 @@ def get(identifier: str | Metric) -> Metric:
     Raises:
         ValueError: for an unknown name; the message lists the valid names.
     """
-    if isinstance(identifier, Metric):
-        return identifier
-    if not isinstance(identifier, str):
-        raise not_a_name("metric", "a name such as 'accuracy' or a Metric", identifier)
-    return lookup("metric", identifier, _REGISTRY)()
+    return instance(
+        "metric", identifier, Metric, _REGISTRY, "a name such as 'accuracy' or a Metric"
+    )

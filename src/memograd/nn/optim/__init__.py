@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from memograd.nn import schedules
-from memograd.nn._checks import lookup, not_a_name
+from memograd.nn._checks import instance, lookup
 from memograd.nn.optim._adam import Adam, AdamW
 from memograd.nn.optim._base import LearningRate, Optimizer, Parameter
 from memograd.nn.optim._rmsprop import RMSprop
@@ -65,11 +65,8 @@ def get(identifier: str | Optimizer) -> Optimizer:
     Raises:
         ValueError: for an unknown name; the message lists the valid names.
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if not isinstance(identifier, str):
-        raise not_a_name("optimizer", "a name such as 'adam' or an Optimizer instance", identifier)
-    return lookup("optimizer", identifier, _REGISTRY)()
+    expected = "a name such as 'adam' or an Optimizer instance"
+    return instance("optimizer", identifier, Optimizer, _REGISTRY, expected)
 
 
 def names() -> list[str]:
