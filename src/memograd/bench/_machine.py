@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import platform
 import time
-from pathlib import Path
 from typing import Any
 
 import memograd
+from memograd._machine import cpu_name
 from memograd.bench._engines import package_version
 
 
@@ -16,14 +16,6 @@ def machine_info() -> dict[str, Any]:
     """CPU, cores, load, Python and library versions, NumPy's BLAS (no heavy imports)."""
     import numpy as np
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     blas: dict[str, Any] = {}
     try:
         config: Any = np.show_config(mode="dicts")
@@ -38,7 +30,7 @@ def machine_info() -> dict[str, Any]:
         versions[dist] = package_version(dist)
     versions["memograd"] = memograd.__version__
     return {
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "hostname": platform.node(),

@@ -26,6 +26,7 @@ from typing import Any
 
 import memograd
 from memograd._atomic import write_text
+from memograd._machine import cpu_name
 from memograd._progress import progress
 from memograd.report._parts import ErrorPart, SectionBuilder
 from memograd.report.sections import SECTION_MODULES
@@ -59,16 +60,8 @@ def machine() -> dict[str, Any]:
     """Where the numbers were measured: CPU, cores, load, Python, NumPy."""
     import numpy as np
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
