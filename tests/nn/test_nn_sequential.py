@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import memograd as mg
 from memograd.nn import Dense, Dropout, Sequential
-from memograd.nn.model import optional_hook
 
 
 def _blobs(n: int = 120, features: int = 4, classes: int = 3, seed: int = 0) -> tuple:
@@ -189,27 +186,11 @@ def test_summary_lists_layers_shapes_and_counts(capsys: pytest.CaptureFixture[st
 
 def test_checkpoint_argument_validation() -> None:
     assert Sequential([Dense(2)], checkpoint="all").checkpoint == "all"
-    if optional_hook("memograd.checkpointing", "sequential_forward") is None:
-        for valid in ("none", "sqrt", 3, "binomial:4"):
-            with pytest.raises(NotImplementedError, match=r"valid policy.*checkpoint='all'"):
-                Sequential([Dense(2)], checkpoint=valid)
+    for valid in ("none", "sqrt", 3, "binomial:4"):
+        assert Sequential([Dense(2)], checkpoint=valid).checkpoint == valid
     for invalid in ("some", 0, -2, "binomial:", "binomial:x", True, 1.5):
         with pytest.raises(ValueError, match="`checkpoint`"):
             Sequential([Dense(2)], checkpoint=invalid)  # type: ignore[arg-type]
-
-
-def test_jit_compile_falls_back_with_one_warning() -> None:
-    X, y = _blobs(32)
-    model = Sequential([Dense(4), Dense(3)])
-    if optional_hook("memograd.compile", "compile_train_step") is not None:
-        pytest.skip("memograd.compile exists: the compiled step is tested with it")
-    with pytest.warns(RuntimeWarning, match="memograd.compile"):
-        model.compile(loss="cross_entropy", optimizer="sgd", jit_compile=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        loss = model.train_on_batch(X, y)
-    assert np.isfinite(loss)
-    assert model._get_train_step() == model._eager_step
 
 
 # -- bad inputs -----------------------------------------------------------------------------------

@@ -18,10 +18,8 @@ after one warning); `_get_train_step` uses it instead of the eager step.
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -117,14 +115,10 @@ class Model(Module):
         self.jit_compile = bool(jit_compile)
         self._compiled_step_factory = None
         if self.jit_compile:
-            self._compiled_step_factory = optional_hook("memograd.compile", "compile_train_step")
-            if self._compiled_step_factory is None:
-                warnings.warn(
-                    "jit_compile=True: the compiled training step (memograd.compile) is not "
-                    "available yet; training runs the eager step.",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+            # Imported here: memograd.compile builds on memograd.nn (an import cycle otherwise).
+            from memograd.compile import compile_train_step
+
+            self._compiled_step_factory = compile_train_step
         self.compiled = True
         self._train_step = None
         if self.built:
@@ -334,12 +328,3 @@ def _unset_loss(outputs: Tensor, targets: np.ndarray) -> Tensor:
 
 def _unset_step() -> None:
     raise RuntimeError("internal error: the training step was used before it was bound")
-
-
-def optional_hook(module: str, attribute: str) -> Any:
-    """`module.attribute` if that module is importable and defines it, else None."""
-    try:
-        found = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(found, attribute, None)
