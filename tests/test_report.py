@@ -52,7 +52,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
 def _numbers(summary: dict[str, Any], key: str) -> dict[str, Any]:
     section = summary["sections"][key]
     if section["status"] in ("not built", "error"):
-        pytest.skip(
+        pytest.fail(
             f"section {key} is {section['status']}: {section['errors'] or section['not_built']}"
         )
     return dict(section["numbers"])
