@@ -252,3 +252,23 @@ def test_labels_out_of_range_raise_like_eager_and_change_nothing(bad: int) -> No
             model.train_on_batch(X, wrong)
     for p, q in zip(before, jit.parameters(), strict=True):
         np.testing.assert_array_equal(p, q.data)
+
+
+def test_straight_line_makes_the_same_calls_in_the_same_order() -> None:
+    from functools import partial
+
+    from memograd.compile._tape import straight_line
+
+    calls: list[Any] = []
+    a, out = np.arange(3.0), np.empty(3)
+    kernels = [
+        partial(np.add, a, a, out=out),  # keyword arguments are passed as keywords
+        lambda: calls.append(out.copy()),  # any other callable is called as it is
+        partial(np.multiply, out, 10.0, out),
+        partial(calls.append, "last"),
+    ]
+    straight_line(kernels)()
+    np.testing.assert_array_equal(calls[0], [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(out, [0.0, 20.0, 40.0])
+    assert calls[1] == "last" and len(calls) == 2
+    straight_line([])()  # an empty tape is a function that does nothing

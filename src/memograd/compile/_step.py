@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from memograd.compile._tape import Kernel, Untraceable
+from memograd.compile._tape import Kernel, Untraceable, straight_line
 from memograd.compile._trace import Trace, self_check, trace
 from memograd.nn import optim
 from memograd.tensor import Tensor
@@ -91,8 +91,7 @@ class CompiledStep:
         assert isinstance(entry, Trace)
         np.copyto(entry.inputs, x)
         np.copyto(entry.labels, y)
-        for kernel in entry.run:
-            kernel()
+        entry.run()
         value = float(entry.loss)
         if math.isfinite(value):
             entry.update()
@@ -163,7 +162,7 @@ class CompiledStep:
 
     def _attach(self, entry: Trace) -> None:
         """Give `entry` its kernel list, its update and its gradient binding."""
-        entry.run = entry.kernels
+        entry.run = straight_line(entry.kernels)
         trained = entry.trained
         pairs = [(p, self._grads[id(p)]) for p in trained]
         untouched = [p for p in self._params if all(p is not q for q in trained)]
@@ -180,11 +179,10 @@ class CompiledStep:
         def update() -> None:
             bind_grads()
             if fast is not None and not (optimizer.momentum or optimizer.weight_decay):
-                lr_buffer, kernels = fast
+                lr_buffer, sgd = fast
                 lr_buffer[...] = optimizer.learning_rate
                 optimizer.iterations += 1
-                for kernel in kernels:
-                    kernel()
+                sgd()
             else:
                 optimizer.step()
 
@@ -193,7 +191,7 @@ class CompiledStep:
 
     def _sgd_kernels(
         self, optimizer: Any, pairs: list[tuple[Tensor, np.ndarray]]
-    ) -> tuple[np.ndarray, list[Kernel]] | None:
+    ) -> tuple[np.ndarray, Callable[[], None]] | None:
         """For plain SGD: ``tmp = g · lr`` (every gradient at once), then ``p -= tmp`` each."""
         if type(optimizer) is not optim.SGD or not pairs or self._flat is None:
             return None
@@ -207,7 +205,7 @@ class CompiledStep:
         for p, _ in pairs:
             tmp = self._scaled[id(p)]
             kernels.append(partial(np.subtract, p.data, tmp, p.data))
-        return lr_buffer, kernels
+        return lr_buffer, straight_line(kernels, "sgd_update")
 
     # -- introspection ---------------------------------------------------------------------
 

@@ -57,7 +57,8 @@ class Trace:
         loss: 0-d buffer holding the loss after the forward kernels.
         outputs: the model's outputs (B, units) after the forward kernels.
         trained: the parameters that receive a gradient (the others keep ``grad = None``).
-        run: the kernels of one step without the update (set by `CompiledStep`).
+        run: the kernels of one step without the update, unrolled into one function (set
+            by `CompiledStep`).
         update: binds the gradients to ``.grad`` and updates the parameters in place.
         bind_grads: only binds the gradients (a step whose loss is not finite).
     """
@@ -68,7 +69,7 @@ class Trace:
     loss: np.ndarray
     outputs: np.ndarray
     trained: list[Tensor]
-    run: list[Kernel] = field(default_factory=list)
+    run: Callable[[], None] = field(default=lambda: None)
     update: Callable[[], None] = field(default=lambda: None)
     bind_grads: Callable[[], None] = field(default=lambda: None)
 
