@@ -272,3 +272,17 @@ def test_straight_line_makes_the_same_calls_in_the_same_order() -> None:
     np.testing.assert_array_equal(out, [0.0, 20.0, 40.0])
     assert calls[1] == "last" and len(calls) == 2
     straight_line([])()  # an empty tape is a function that does nothing
+
+
+def test_the_weights_move_into_one_flat_array_with_their_values() -> None:
+    _, jit = pair(OPTIMIZERS["sgd"])
+    X, y = batches()[0]
+    jit.train_on_batch(X, y)  # builds the weights, then compiles
+    fresh = mlp()
+    fresh.compile(optimizer=optim.SGD(0.05))
+    fresh.train_on_batch(X, y)  # the same first step, eagerly
+    params = jit.parameters()
+    base = params[0].data.base
+    assert base is not None and all(p.data.base is base for p in params)
+    for p, q in zip(params, fresh.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)

@@ -70,7 +70,7 @@ class CompiledStep:
         # (and SGD's lr·g beside them), so one kernel scales every gradient at once.
         self._grads: dict[int, np.ndarray] = {}
         self._scaled: dict[int, np.ndarray] = {}
-        self._flat: tuple[np.ndarray, np.ndarray] | None = None
+        self._flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._bind_params()
         self.traces = 0
         self.replays = 0
@@ -139,24 +139,32 @@ class CompiledStep:
         return value, entry.outputs
 
     def _bind_params(self) -> None:
-        """Read the model's parameters and lay out their gradient buffers."""
+        """Lay the parameters, their gradients and SGD's lr·g out in three flat arrays.
+
+        Each parameter's `.data` becomes a view of the flat parameter array (same values),
+        so a plain SGD update is two kernels for the whole model instead of one per
+        parameter. Arrays taken from `.data` before this point are no longer the weights.
+        """
         self._params = self.model.parameters()
-        self._arrays = [p.data for p in self._params]
-        self._identity = list(zip(self._params, self._arrays, strict=True))
         dtypes = {p.data.dtype for p in self._params}
         if len(dtypes) != 1:  # (no parameters, or mixed dtypes: trace() makes its own)
             self._grads, self._scaled, self._flat = {}, {}, None
-            return
-        size, dtype = sum(p.data.size for p in self._params), dtypes.pop()
-        flat = np.zeros(size, dtype=dtype), np.zeros(size, dtype=dtype)
-        self._flat = flat
-        self._grads, self._scaled = {}, {}
-        start = 0
-        for p in self._params:
-            stop = start + p.data.size
-            self._grads[id(p)] = flat[0][start:stop].reshape(p.data.shape)
-            self._scaled[id(p)] = flat[1][start:stop].reshape(p.data.shape)
-            start = stop
+        else:
+            size, dtype = sum(p.data.size for p in self._params), dtypes.pop()
+            flat = np.empty(size, dtype), np.zeros(size, dtype), np.zeros(size, dtype)
+            self._flat = flat
+            self._grads, self._scaled = {}, {}
+            start = 0
+            for p in self._params:
+                stop = start + p.data.size
+                weights = flat[0][start:stop].reshape(p.data.shape)
+                weights[...] = p.data
+                p.data = weights
+                self._grads[id(p)] = flat[1][start:stop].reshape(p.data.shape)
+                self._scaled[id(p)] = flat[2][start:stop].reshape(p.data.shape)
+                start = stop
+        self._arrays = [p.data for p in self._params]
+        self._identity = list(zip(self._params, self._arrays, strict=True))
 
     # -- the update ------------------------------------------------------------------------
 
@@ -192,19 +200,24 @@ class CompiledStep:
     def _sgd_kernels(
         self, optimizer: Any, pairs: list[tuple[Tensor, np.ndarray]]
     ) -> tuple[np.ndarray, Callable[[], None]] | None:
-        """For plain SGD: ``tmp = g · lr`` (every gradient at once), then ``p -= tmp`` each."""
+        """For plain SGD, on the flat arrays: ``tmp = g · lr``, then ``p -= tmp``.
+
+        Parameters without a gradient this step have zeros in the flat gradient array (it is
+        zero-initialized and only their own kernels would write there), so ``p -= 0`` leaves
+        them as the eager step does, bit for bit.
+        """
         if type(optimizer) is not optim.SGD or not pairs or self._flat is None:
             return None
         if any(self._grads.get(id(p)) is not g for p, g in pairs):
             return None
-        grads, scaled = self._flat
+        weights, grads, scaled = self._flat
         # A 0-d array of the parameters' dtype multiplies exactly as the Python float the
         # eager rule passes (NumPy converts a Python float to the array's dtype first).
         lr_buffer = np.empty((), dtype=grads.dtype)
-        kernels: list[Kernel] = [partial(np.multiply, grads, lr_buffer, scaled)]  # out=, faster
-        for p, _ in pairs:
-            tmp = self._scaled[id(p)]
-            kernels.append(partial(np.subtract, p.data, tmp, p.data))
+        kernels: list[Kernel] = [
+            partial(np.multiply, grads, lr_buffer, scaled),  # (out passed positionally: faster)
+            partial(np.subtract, weights, scaled, weights),
+        ]
         return lr_buffer, straight_line(kernels, "sgd_update")
 
     # -- introspection ---------------------------------------------------------------------
