@@ -138,3 +138,15 @@ def test_fit_falls_back_too() -> None:
             histories.append(model.fit(X, y, epochs=2, batch_size=16, verbose=0).history)
         assert len([w for w in caught if "jit_compile" in str(w.message)]) == int(jit)
     assert histories[0] == histories[1]
+
+
+def test_a_recomputing_checkpoint_policy_falls_back() -> None:
+    X, y = data()[0]
+    model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Dense(3)], checkpoint="sqrt")
+    model.compile(optimizer="sgd", jit_compile=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        losses = [model.train_on_batch(X, y) for _ in range(3)]
+    assert losses[-1] < losses[0]
+    messages = [str(w.message) for w in caught if "jit_compile" in str(w.message)]
+    assert len(messages) == 1 and "checkpoint='sqrt'" in messages[0]
