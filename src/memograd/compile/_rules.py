@@ -4,8 +4,8 @@ A rule is registered under the op's name (``Tensor.op``) and called once per nod
 time: ``rule(node, tape) -> (forward kernels, backward kernels)``. It reads the node's parents
 and its non-array facts (``_ctx``: activation, axes, factors) and emits kernels that redo the
 op's forward and its VJP with ``out=`` into buffers from the `TapeBuilder`. Each rule repeats
-the arithmetic of the eager op in the same order (``memograd.tensor``), so a replayed step
-equals the eager one to rounding; the tracer checks that on the first step of every trace.
+the arithmetic of the eager op call for call (``memograd.tensor``), so a replayed step equals
+the eager one bit for bit; the tracer checks it on the first step of every trace.
 
 An op without a rule (or a form a rule cannot replay, such as ``x + 3`` whose constant is not
 stored in the node) makes the step untraceable: training falls back to the eager step.
