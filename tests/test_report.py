@@ -93,6 +93,7 @@ def test_numbers_in_the_text_come_from_the_measurements(
     report: tuple[Path, dict[str, Any], str],
 ) -> None:
     _, summary, page = report
+    assert summary["headlines"], "no headline to check"
     for h in summary["headlines"]:
         for piece in h["value"].split(" / "):  # "0.47× / 1.5×": each number is in the text
             assert piece in page, h
@@ -103,6 +104,7 @@ def test_fibonacci_counts_are_exact(report: tuple[Path, dict[str, Any], str]) ->
     assert numbers["naive_tree_calls"] == 2 * _fib(6) - 1 == 15
     assert numbers["memoized_tree_calls"] == 9 and numbers["memoized_tree_hits"] == 3
     assert numbers["naive_repeated_subtrees"] == {"fib(3)": 2, "fib(2)": 3}
+    assert numbers["naive"] and numbers["memoized"]
     for row in numbers["naive"]:
         assert row["calls"] == 2 * _fib(row["n"] + 1) - 1
         assert row["seconds"] > 0
@@ -227,6 +229,7 @@ def test_memory_numbers_follow_from_the_activations(
 
 def test_numerical_errors_are_small(report: tuple[Path, dict[str, Any], str]) -> None:
     numbers = _numbers(report[1], "numerical")
+    assert numbers["worst_first_layer_relative"]
     for name, worst in numbers["worst_first_layer_relative"].items():
         assert worst is not None and 0 <= worst < 1e-10, name
 
@@ -250,6 +253,7 @@ def test_speed_ratios_are_those_of_the_bench(report: tuple[Path, dict[str, Any],
         for r in numbers["bench"]["results"]
         if r["median_s"]
     }
+    assert numbers["memograd_over_numpy"], "no workload has a memograd/NumPy ratio"
     for workload, value in numbers["memograd_over_numpy"].items():
         assert value == pytest.approx(
             medians[(workload, "memograd")] / medians[(workload, "numpy")]
