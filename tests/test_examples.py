@@ -77,6 +77,7 @@ def test_there_are_notebooks() -> None:
 def test_memoization_notebook() -> None:
     ns, shown = _run(EXAMPLES / "memoization.ipynb")
     assert ns["tree_calls"] == (2 * _fib(6) - 1, 9, 3)
+    assert len(ns["rows"]) >= 2
     for n, naive_calls, memo_calls, _ in ns["rows"]:
         assert naive_calls == 2 * _fib(n + 1) - 1
         assert memo_calls == 2 * n - 1
