@@ -30,6 +30,7 @@ def test_compare_json_numbers_match_closed_forms(capsys: pytest.CaptureFixture[s
     doc = run_json(capsys, "--layers", "2,3,3,1", "--activation", "tanh")
     strategies = {s["name"]: s for s in doc["compare"]["strategies"]}
     closed = mlp_work([2, 3, 3, 1], "tanh")
+    assert set(strategies) == set(closed) == {"paths", "recursive", "memoized", "reverse"}
     for name, s in strategies.items():
         assert s["counts"] == s["predicted"] == closed[name].as_dict()
         assert s["max_abs_diff_to_reverse"] < 1e-12
