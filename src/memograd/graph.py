@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,12 +80,17 @@ class SweepStats:
     leaves: int
 
 
-def topological_order(root: Node) -> list[Node]:
+def topological_order(root: Node, stop: Collection[int] = ()) -> list[Node]:
     """Nodes reachable from `root` that need gradients, each after all of its parents.
 
     Iterative depth-first search (no recursion), so graphs of millions of nodes work under
     the default recursion limit. Nodes whose `requires_grad` is False are pruned: no
     gradient flows into them, so the sweep never visits them.
+
+    Args:
+        root: where the walk starts.
+        stop: ids of nodes whose parents are not explored (they are still listed); a
+            checkpointed segment's sweep ends at its inputs this way.
     """
     order: list[Node] = []
     visited: set[int] = set()
@@ -94,7 +99,7 @@ def topological_order(root: Node) -> list[Node]:
     visited.add(id(root))
     while stack:
         node, next_parent = stack[-1]
-        parents = node._parents
+        parents = () if stop and id(node) in stop else node._parents
         while next_parent < len(parents):
             parent = parents[next_parent]
             next_parent += 1

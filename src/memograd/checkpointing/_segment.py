@@ -42,9 +42,10 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import CodeType, ModuleType
-from typing import Any
+from typing import Any, cast
 
 from memograd import _grad_mode
+from memograd.graph import topological_order
 from memograd.tensor import Tensor, constant, make_node
 
 
@@ -202,28 +203,6 @@ class RngKeeper:
 
 
 # ------------------------------------------------------------------ the inner sweep
-def _order(root: Tensor, stop: set[int]) -> list[Tensor]:
-    """Topological order from `root`, not going above the nodes in `stop` (iterative)."""
-    order: list[Tensor] = []
-    visited = {id(root)}
-    stack: list[tuple[Tensor, int]] = [(root, 0)]
-    while stack:
-        node, i = stack[-1]
-        parents = () if id(node) in stop else node._parents
-        while i < len(parents):
-            parent = parents[i]
-            i += 1
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack[-1] = (node, i)
-                stack.append((parent, 0))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
 def backprop(root: Tensor, seed: Any, wanted: dict[int, Tensor], what: str) -> dict[int, Any]:
     """Sweep from `root` (a recomputed segment) and return the adjoints of `wanted` nodes.
 
@@ -233,7 +212,7 @@ def backprop(root: Tensor, seed: Any, wanted: dict[int, Tensor], what: str) -> d
     """
     adjoints: dict[int, Any] = {id(root): seed}
     found: dict[int, Any] = {}
-    for node in reversed(_order(root, set(wanted))):
+    for node in reversed(topological_order(root, stop=wanted.keys())):
         adjoint = adjoints.pop(id(node), None)
         if adjoint is None:
             continue
@@ -243,11 +222,11 @@ def backprop(root: Tensor, seed: Any, wanted: dict[int, Tensor], what: str) -> d
         parents = node._parents
         if not parents:
             raise RuntimeError(
-                f"{what}: the recomputed segment used a tensor that requires grad (shape="
-                f"{node.shape}) that is neither an argument nor a declared parameter, so its "
-                f"gradient would be lost. Pass it with `params=[...]` (found automatically "
-                f"only in Modules and in the function's closure, defaults, partial arguments "
-                f"and named globals)."
+                f"{what}: the recomputed segment used a tensor that requires grad "
+                f"(shape={cast(Tensor, node).shape}) that is neither an argument nor a "
+                "declared parameter, so its gradient would be lost. Pass it with "
+                "`params=[...]` (found automatically only in Modules and in the function's "
+                "closure, defaults, partial arguments and named globals)."
             )
         for parent, contribution in zip(parents, node._backward(adjoint), strict=True):
             if contribution is None or not parent.requires_grad:
