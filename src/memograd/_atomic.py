@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 
-def _current_umask() -> int:
-    # The umask can only be read by setting it; set it straight back.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temp_beside(target: Path, folder: Path) -> Path:
+    """Create a new empty file with a random name next to `target` and return its path.
+
+    Made with mode 0666 and O_EXCL, so the kernel applies the umask as a plain open() would
+    (mkstemp's 0600 would leak into the final file) and no existing file is ever reused.
+    The real suffix stays last so writers that infer a format from it (savefig) still work.
+    """
+    while True:
+        candidate = folder / f".{target.stem}.{secrets.token_hex(6)}{target.suffix}"
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
 
 
 @contextlib.contextmanager
@@ -36,12 +46,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise FileNotFoundError(
             f"Cannot write {str(target)!r}: the folder {str(folder)!r} does not exist."
         )
-    # Keep the real suffix last so writers that infer a format from it (savefig) still work.
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.stem}.", suffix=target.suffix)
-    # mkstemp creates the file 0600; give it the mode a plain open() would (0666 minus umask).
-    os.fchmod(fd, 0o666 & ~_current_umask())
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _create_temp_beside(target, folder)
     try:
         yield tmp
         os.replace(tmp, target)
