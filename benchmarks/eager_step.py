@@ -1,6 +1,6 @@
 """One eager training step on the Tensor engine vs the same step written by hand in NumPy.
 
-The step is the project's workload (``shared/bench/workloads.json``; W1 by default): forward
+The step is the project's workload (``memograd/bench/workloads.json``; W1 by default): forward
 through Dense layers with ReLU between them, softmax cross-entropy, backward, SGD (lr 0.01),
 float32. memograd's side is built directly from Tensor ops — the fused `linear` (Dense + ReLU
 as one node) and `cross_entropy` — with no `nn` layer on top, so it measures the engine's own
@@ -20,17 +20,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import itertools
-import json
 import os
 import pstats
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
 import memograd as mg
+from memograd.bench._workloads import load_workloads, select_workloads
 from memograd.tensor.functional import cross_entropy, linear
 
 LR = 0.01
@@ -83,18 +82,12 @@ class HandNumpyMLP:
 
 
 def load_workload(name: str) -> tuple[str, list[int], int]:
-    """(full name, sizes, batch) of `name` (W1...) from shared/bench/workloads.json."""
-    env = os.environ.get("MEMOGRAD_WORKLOADS")
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve()
-    candidates += [p / "shared" / "bench" / "workloads.json" for p in here.parents]
-    path = next((p for p in candidates if p.is_file()), None)
-    if path is None:
-        raise SystemExit("workloads.json not found (set MEMOGRAD_WORKLOADS)")
-    for item in json.loads(path.read_text())["workloads"]:
-        if item["name"].split("-")[0] == name or item["name"] == name:
-            return item["name"], [int(s) for s in item["sizes"]], int(item["batch"])
-    raise SystemExit(f"unknown workload {name!r} in {path}")
+    """(full name, sizes, batch) of `name` (W1...) from the packaged workloads file."""
+    try:
+        workload = select_workloads(load_workloads(), [name])[0]
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    return workload.name, list(workload.sizes), workload.batch
 
 
 def make_eager_step(

@@ -1,6 +1,6 @@
 """Where the time of one training step goes: eager phases, compiled kernels by op, hand NumPy.
 
-The step is a workload of ``shared/bench/workloads.json`` (W1 by default) through
+The step is a workload of ``memograd/bench/workloads.json`` (W1 by default) through
 ``mg.nn.Sequential`` + ``train_on_batch`` with SGD(0.01), exactly as ``memograd bench`` times
 it. Three things are measured in one process, interleaved step by step (so that drift of a
 shared machine hits them alike), each reported as the median over the steps:

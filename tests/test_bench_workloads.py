@@ -1,6 +1,9 @@
-"""Workloads: finding workloads.json, selecting by name, FLOP counts, seeded data."""
+"""Workloads: the packaged workloads.json, overrides, selecting by name, FLOPs, seeded data."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,7 @@ from memograd.bench import (
 )
 
 
-def test_shared_workloads_file_is_found_and_read() -> None:
+def test_packaged_workloads_file_is_found_and_read() -> None:
     workloads = load_workloads()
     assert [w.short for w in workloads] == ["W1", "W2", "W3", "W4"]
     tiny = workloads[0]
@@ -37,16 +40,35 @@ def test_missing_and_malformed_files_raise_readable_errors(
 ) -> None:
     with pytest.raises(FileNotFoundError, match=r"workloads_file='.*nope\.json'"):
         find_workloads_file(tmp_path / "nope.json")
+    with pytest.raises(FileNotFoundError, match=r"workloads_file='.*nope\.json'"):
+        load_workloads(tmp_path / "nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"items": []}))
     with pytest.raises(ValueError, match="is not a workloads file"):
         load_workloads(bad)
-    # Upward search from a folder with no shared/ above it (and the package's own folder
-    # hidden): the error names the places searched and the way out.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("memograd.bench._workloads.__file__", str(tmp_path / "x.py"))
-    with pytest.raises(FileNotFoundError, match="--workloads-file"):
+    monkeypatch.setenv("MEMOGRAD_WORKLOADS", str(tmp_path / "gone.json"))
+    with pytest.raises(FileNotFoundError, match=r"workloads_file='.*gone\.json'"):
         find_workloads_file()
+
+
+def test_packaged_workloads_load_from_a_folder_with_nothing_above_it(tmp_path: Path) -> None:
+    # A fresh interpreter in an empty folder, no override: the workloads must come from the
+    # package itself (no search of the folders around the repository).
+    env = {k: v for k, v in os.environ.items() if k != "MEMOGRAD_WORKLOADS"}
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    code = (
+        "from memograd.bench import find_workloads_file, load_workloads;"
+        "print(find_workloads_file());"
+        "print(','.join(w.name for w in load_workloads()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    where, names = done.stdout.splitlines()
+    assert Path(where).parent.name == "bench" and Path(where).parent.parent.name == "memograd"
+    assert names == "W1-tiny,W2-digits,W3-deep,W4-large"
 
 
 def test_select_by_short_or_full_name() -> None:

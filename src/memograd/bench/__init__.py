@@ -1,7 +1,7 @@
 """`memograd bench`: the training step of every workload, timed on memograd and its peers.
 
-Workloads come from `shared/bench/workloads.json`. Each engine runs in its own process
-(`python -m memograd.bench._worker`), rounds are interleaved, each round gives a median
+Workloads come from the packaged `memograd/bench/workloads.json`. Each engine runs in its own
+process (`python -m memograd.bench._worker`), rounds are interleaved, each round gives a median
 step time (the quietest round's is reported), and ratios are taken to memograd's median
 measured in the same run.
 

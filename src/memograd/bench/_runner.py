@@ -64,7 +64,7 @@ def subprocess_worker(
     steps: int,
     warmup: int,
     seed: int,
-    workloads_file: Path,
+    workloads_file: str | os.PathLike[str] | None = None,
     threads: int | None = None,
     timeout: float = WORKER_TIMEOUT_S,
 ) -> WorkerCall:
@@ -74,7 +74,9 @@ def subprocess_worker(
     def call(engine: str, workload: str) -> Record:
         command = [sys.executable, "-m", "memograd.bench._worker", "--engine", engine]
         command += ["--workload", workload, "--steps", str(steps), "--warmup", str(warmup)]
-        command += ["--seed", str(seed), "--workloads-file", str(workloads_file)]
+        command += ["--seed", str(seed)]
+        if workloads_file is not None:  # else the worker reads the packaged file too
+            command += ["--workloads-file", str(workloads_file)]
         if threads is not None:
             command += ["--cpus", str(threads)]
         try:
@@ -148,7 +150,7 @@ def run_bench(
     reference = parse_engines([reference])[0]
     timed = [e for e in names if e in ENGINES]
     call = worker or subprocess_worker(
-        steps=steps, warmup=warmup, seed=seed, workloads_file=file, threads=threads
+        steps=steps, warmup=warmup, seed=seed, workloads_file=workloads_file, threads=threads
     )
     machine = machine_info()
 

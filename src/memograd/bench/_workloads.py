@@ -1,21 +1,24 @@
-"""The benchmark workloads: found in `shared/bench/workloads.json`, loaded, selected by name.
+"""The benchmark workloads: shipped with the package, loaded, selected by name.
 
-Every measurement of the project speaks of the same work, so the file is read as it is and
-never copied into the package. It lives beside the repository (`../shared/bench/`); it is
-found by walking up from the current folder and from this package's folder.
+`memograd/bench/workloads.json` is package data, read through `importlib.resources`, so the
+workloads go wherever the package goes (an installed wheel, any working folder). Every
+measurement of the project speaks of the same work; `--workloads-file PATH` (or
+`$MEMOGRAD_WORKLOADS`) measures another file instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
-WORKLOADS_RELPATH = Path("shared") / "bench" / "workloads.json"
+PACKAGED_NAME = "workloads.json"
 ENV_VAR = "MEMOGRAD_WORKLOADS"
 
 
@@ -77,24 +80,16 @@ def make_data(workload: Workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     return X, y
 
 
-def _candidates(starts: Iterable[Path]) -> list[Path]:
-    seen: list[Path] = []
-    for start in starts:
-        for folder in [start, *start.parents]:
-            candidate = folder / WORKLOADS_RELPATH
-            if candidate not in seen:
-                seen.append(candidate)
-    return seen
+def packaged_workloads_file() -> Traversable:
+    """The workloads file shipped inside this package (`memograd/bench/workloads.json`)."""
+    return resources.files(__package__ or "memograd.bench").joinpath(PACKAGED_NAME)
 
 
-def find_workloads_file(path: str | os.PathLike[str] | None = None) -> Path:
-    """The workloads file: `path` if given, else `$MEMOGRAD_WORKLOADS`, else found upward.
-
-    The upward search looks for `shared/bench/workloads.json` in the current folder, the
-    package's folder and all their parents.
+def find_workloads_file(path: str | os.PathLike[str] | None = None) -> Traversable:
+    """The workloads file: `path` if given, else `$MEMOGRAD_WORKLOADS`, else the packaged one.
 
     Raises:
-        FileNotFoundError: naming every place that was searched.
+        FileNotFoundError: if `path` (or the variable) names no file.
     """
     if path is not None:
         explicit = Path(path)
@@ -107,24 +102,21 @@ def find_workloads_file(path: str | os.PathLike[str] | None = None) -> Path:
     from_env = os.environ.get(ENV_VAR)
     if from_env:
         return find_workloads_file(from_env)
-    starts = [Path.cwd().resolve(), Path(__file__).resolve().parent]
-    for candidate in _candidates(starts):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"Could not find {WORKLOADS_RELPATH.as_posix()} in {starts[0]}, {starts[1]} or any of "
-        f"their parents; pass --workloads-file PATH or set {ENV_VAR}."
-    )
+    return packaged_workloads_file()
 
 
-def load_workloads(path: str | os.PathLike[str] | None = None) -> list[Workload]:
+def load_workloads(path: str | os.PathLike[str] | Traversable | None = None) -> list[Workload]:
     """Read every workload from the workloads file (see `find_workloads_file`).
 
     Example:
-        >>> [w.short for w in load_workloads()]  # doctest: +SKIP
+        >>> [w.short for w in load_workloads()]
         ['W1', 'W2', 'W3', 'W4']
     """
-    file = find_workloads_file(path)
+    # Paths (which also look Traversable) are checked; a resource object is read as it is.
+    if path is None or isinstance(path, str | os.PathLike):
+        file = find_workloads_file(path)
+    else:
+        file = path
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
         workloads = [

@@ -15,9 +15,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "bench",
         help="time a training step on memograd, hand-written NumPy, PyTorch, JAX, micrograd",
         description="Time one training step (forward, softmax cross-entropy, backward, SGD "
-        "lr 0.01, float32) of the workloads in shared/bench/workloads.json. Every engine runs "
-        "in its own process; rounds are interleaved; medians and ratios to memograd come from "
-        "the same run. Engines that are not installed are listed as missing.",
+        "lr 0.01, float32) of the workloads shipped in memograd/bench/workloads.json. Every "
+        "engine runs in its own process; rounds are interleaved; medians and ratios to memograd "
+        "come from the same run. Engines that are not installed are listed as missing.",
     )
     parser.add_argument(
         "--workloads",
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workloads-file",
         metavar="PATH",
         default=None,
-        help="workloads JSON (default: shared/bench/workloads.json, searched upward)",
+        help="workloads JSON to measure instead of the packaged memograd/bench/workloads.json",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
