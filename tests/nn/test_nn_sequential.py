@@ -242,3 +242,27 @@ def test_bad_inputs_raise_readable_errors() -> None:
         binary = Sequential([Dense(3)])
         binary.compile(loss="binary_cross_entropy")
         binary.fit(X, (y > 0).astype(int))
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict", "predict_classes"])
+@pytest.mark.parametrize("batch_size", [-1, 0, True, 2.5, "8"])
+def test_every_batch_size_argument_is_checked_like_fit(method: str, batch_size: object) -> None:
+    # evaluate(batch_size=-1) used to return {'loss': 0.0, 'accuracy': nan}, predict(-1) failed
+    # inside np.concatenate, and 0 / True were taken as "the default" / 1.
+    X, y = _blobs(30)
+    model = _model()
+    model.fit(X, y, epochs=1, verbose=0)
+    call = getattr(model, method)
+    args = (X,) if method.startswith("predict") else (X, y)
+    with pytest.raises(ValueError, match=rf"`batch_size`.*batch_size={batch_size!r}$"):
+        call(*args, batch_size=batch_size)
+
+
+def test_inference_batch_size_does_not_change_results() -> None:
+    X, y = _blobs(30)
+    model = _model()
+    model.fit(X, y, epochs=1, verbose=0)
+    whole = model.evaluate(X, y)
+    for size in (1, 7, np.int64(30), 100, None):
+        assert model.evaluate(X, y, batch_size=size) == pytest.approx(whole, rel=1e-6)
+        assert np.allclose(model.predict(X, batch_size=size), model.predict(X), atol=1e-6)

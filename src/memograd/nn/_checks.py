@@ -35,6 +35,11 @@ def positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def optional_positive_int(name: str, value: object) -> int | None:
+    """`value` unchanged if None (the callee's default), else as `positive_int` checks it."""
+    return None if value is None else positive_int(name, value)
+
+
 def non_negative_float(name: str, value: object, *, upper: float | None = None) -> float:
     """Return `value` as a float if it is a real number >= 0 (and < `upper` when given)."""
     expected = "a non-negative number" if upper is None else f"a number in [0, {upper})"

@@ -30,6 +30,7 @@ from memograd import _grad_mode
 from memograd._heap import settle as settle_heap
 from memograd.data import check_X, check_X_y
 from memograd.nn import losses, metrics, optim
+from memograd.nn._checks import optional_positive_int
 from memograd.nn.callbacks import Callback
 from memograd.nn.history import History
 from memograd.nn.module import Module, resolve_dtype
@@ -239,7 +240,9 @@ class Model(Module):
 
         With a loss "from logits" and no final activation these are logits (apply softmax or
         sigmoid for probabilities); `predict_classes` gives labels. Dropout is off.
+        `batch_size` (rows per forward pass) is a positive integer, or None for large chunks.
         """
+        batch_size = optional_positive_int("batch_size", batch_size)
         X_arr = check_X(X, dtype=self.dtype)
         self._ensure_input(X_arr)
         return np.concatenate(self._forward_chunks(X_arr, batch_size), axis=0)
@@ -253,7 +256,11 @@ class Model(Module):
         return (outputs[:, 0] > threshold).astype(np.int64)
 
     def evaluate(self, X: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
-        """Loss and metrics on (X, y): ``{"loss": ..., "accuracy": ...}`` (dropout off)."""
+        """Loss and metrics on (X, y): ``{"loss": ..., "accuracy": ...}`` (dropout off).
+
+        `batch_size` (rows per forward pass) is a positive integer, or None for large chunks.
+        """
+        batch_size = optional_positive_int("batch_size", batch_size)
         X_arr, y_arr = self._prepare(X, y)
         return self._evaluate_prepared(X_arr, y_arr, batch_size)
 
