@@ -162,6 +162,62 @@ def test_model_checkpoint_best_only_and_epoch_template(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*"))  # no temp files left behind
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a{}.safetensors", "positional fields"),
+        ("a{0}.safetensors", "positional fields"),
+        ("a{.safetensors", "expected '}'"),
+        ("a{foo}.safetensors", "the field {foo} is not one of: epoch, loss, accuracy"),
+        ("a{val_loss}.safetensors", "the field {val_loss} is not one of: epoch, loss, accuracy"),
+        ("a{epoch:s}.safetensors", "Unknown format code 's'"),
+        ("a{loss:d}.safetensors", "Unknown format code 'd'"),
+    ],
+)
+def test_model_checkpoint_path_is_checked_before_the_first_epoch(
+    name: str, problem: str, tmp_path: Path
+) -> None:
+    # These used to raise IndexError / KeyError / ValueError from str.format after epoch 1.
+    X, y = _data(40)
+    model = _model()
+    epochs_run: list[int] = []
+    counter = Callback()
+    counter.on_epoch_begin = lambda epoch, logs=None: epochs_run.append(epoch)  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="Received an invalid value for `path`") as caught:
+        checkpoint = ModelCheckpoint(tmp_path / name, monitor="loss")
+        model.fit(X, y, epochs=2, callbacks=[counter, checkpoint], verbose=0)
+    assert problem in str(caught.value) and repr(str(tmp_path / name)) in str(caught.value)
+    assert epochs_run == [] and list(tmp_path.iterdir()) == []
+
+
+def test_model_checkpoint_fills_epoch_and_log_keys_and_keeps_escaped_braces(
+    tmp_path: Path,
+) -> None:
+    X, y = _data(40)
+    template = ModelCheckpoint(tmp_path / "e{epoch:02d}-{val_accuracy:.2f}.safetensors")
+    literal = ModelCheckpoint(tmp_path / "a{{epoch}}.safetensors", monitor="loss")
+    recorder = Recorder()
+    history = _model().fit(
+        X, y, epochs=2, validation_split=0.25, callbacks=[template, literal, recorder], verbose=0
+    )
+    assert recorder.params["metrics"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    expected = [
+        f"e{epoch + 1:02d}-{accuracy:.2f}.safetensors"
+        for epoch, accuracy in zip(history.epoch, history.history["val_accuracy"], strict=True)
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a{epoch}.safetensors", *expected]
+
+
+def test_model_checkpoint_folder_is_checked_before_the_first_epoch(tmp_path: Path) -> None:
+    X, y = _data(40)
+    model = _model()
+    with pytest.raises(FileNotFoundError, match=r"the folder .*missing' does not exist"):
+        model.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(tmp_path / "missing" / "m.st")])
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        model.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(tmp_path)])
+    assert model._epochs_done == 0 and list(tmp_path.iterdir()) == []
+
+
 # -- the non-finite guard -------------------------------------------------------------------------
 
 

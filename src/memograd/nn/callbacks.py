@@ -17,10 +17,11 @@ import math
 import os
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from memograd._paths import check_output_file
 from memograd.nn._checks import invalid, non_negative_float
 
 if TYPE_CHECKING:
@@ -28,13 +29,21 @@ if TYPE_CHECKING:
 
 
 class Callback:
-    """Base class; override the hooks you need. `self.model` is set by `fit`."""
+    """Base class; override the hooks you need. `self.model` and `self.params` are set by `fit`.
+
+    `params` (Keras's): epochs, batch_size, steps, samples, and `metrics`, the keys the epoch
+    logs will have (``["loss", "accuracy", "val_loss", "val_accuracy"]``).
+    """
 
     def __init__(self) -> None:
         self.model: Model | None = None
+        self.params: dict[str, Any] = {}
 
     def set_model(self, model: Model) -> None:
         self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         """Called once before the first epoch."""
@@ -72,6 +81,11 @@ class CallbackList(Callback):
         super().set_model(model)
         for callback in self.callbacks:
             callback.set_model(model)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         for callback in self.callbacks:
@@ -203,7 +217,10 @@ class ModelCheckpoint(Callback):
 
     The file holds weights, architecture, compile settings, optimizer state, the number of
     finished epochs and the history so far, so `fit(..., resume_from=path)` continues from it.
-    `path` may contain ``{epoch}`` (1-based) and log keys, e.g. ``"ckpt-{epoch:02d}.safetensors"``.
+    `path` may contain ``{epoch}`` (1-based) and keys of the epoch logs, with format specs, e.g.
+    ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``; ``{{`` and ``}}`` are literal braces.
+    Any other field (``{}``, ``{0}``, a key the logs will not have), a format spec that does not
+    fit the value, or a folder that cannot be written raises before the first epoch.
 
     Example:
         >>> ModelCheckpoint("best.safetensors", save_best_only=True).monitor
@@ -219,6 +236,7 @@ class ModelCheckpoint(Callback):
     ) -> None:
         super().__init__()
         self.path = os.fspath(path)
+        _check_template(self.path, None)  # syntax and positional fields, before fit
         self.save_best_only = bool(save_best_only)
         self._monitor = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
@@ -226,6 +244,12 @@ class ModelCheckpoint(Callback):
     @property
     def monitor(self) -> str:
         return self._monitor.monitor
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Check the path now, against the log keys this run will have, not after epoch 1."""
+        keys = self.params.get("metrics")
+        first = _check_template(self.path, None if keys is None else list(keys))
+        check_output_file(first)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if self.model is None:
@@ -238,3 +262,31 @@ class ModelCheckpoint(Callback):
         path = self.path.format(epoch=epoch + 1, **(logs or {}))
         self.model.save(path)
         self.last_saved = path
+
+
+class _AnyField(dict[str, Any]):
+    """Format mapping that answers every named field (with an int, as `epoch` is)."""
+
+    def __missing__(self, key: str) -> int:
+        return 1
+
+
+def _check_template(path: str, keys: list[str] | None) -> str:
+    """`path` formatted as `on_epoch_end` will format it (epoch 1, each log 0.0), or ValueError.
+
+    With `keys` None (the log keys are not known yet) any named field passes as an int.
+    """
+    fields: dict[str, Any] = _AnyField() if keys is None else dict.fromkeys(keys, 0.0)
+    fields["epoch"] = 1
+    try:
+        return path.format_map(fields)
+    except KeyError as error:
+        available = ", ".join(["epoch", *(keys or [])])
+        problem = f"the field {{{error.args[0]}}} is not one of: {available}"
+    except (ValueError, IndexError, AttributeError, TypeError) as error:
+        problem = str(error)
+    raise ValueError(
+        "Received an invalid value for `path`, expected a file name whose {fields} are "
+        "{epoch} or keys of the epoch logs (write {{ and }} for literal braces); "
+        f"{problem}. Received: path={path!r}"
+    )

@@ -125,12 +125,22 @@ def fit(
         start_epoch, history = restore_checkpoint(model, resume_from)
     n = len(X_train)
     steps = math.ceil(n / batch_size)
-    history.params = {"epochs": epochs, "batch_size": batch_size, "steps": steps, "samples": n}
+    keys = ["loss", *(m.name for m in model._make_metrics())]
+    if validation is not None:
+        keys += [f"val_{key}" for key in keys]
+    history.params = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "steps": steps,
+        "samples": n,
+        "metrics": keys,  # the keys of each epoch's logs (Keras 2's params["metrics"])
+    }
     model.history = history
     model.stop_training = False
     model._stop_reason = None
     callback_list = CallbackList(callbacks)
     callback_list.set_model(model)
+    callback_list.set_params(history.params)
     step = model._get_train_step()
     params = model.parameters()
     logs: dict[str, float] = {}
