@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -58,3 +59,46 @@ def int_list(text: str, *, name: str, minimum: int = 1, min_items: int = 1) -> l
     if bad:
         raise CLIError(f"{name} expects integers >= {minimum}. Received: {text!r}")
     return values
+
+
+def output_file(path: str, option: str) -> str:
+    """`path` if a file can be written there, else a CLIError naming `option` and `path`.
+
+    Call it before the long work, so a missing or read-only folder (or a directory given as a
+    file name) fails at once instead of after training or measuring.
+    """
+    from memograd._paths import check_output_file
+
+    try:
+        check_output_file(path)
+    except OSError as error:
+        raise CLIError(f"{option}: {error}") from None
+    return path
+
+
+def output_folder(path: str, option: str) -> str:
+    """`path` if files can be written into that folder (or it can be created), else CLIError."""
+    from memograd._paths import check_output_folder
+
+    try:
+        check_output_folder(path)
+    except OSError as error:
+        raise CLIError(f"{option}: {error}") from None
+    return path
+
+
+def figure_file(path: str, option: str) -> str:
+    """`output_file`, and its extension must name a format matplotlib writes (.png, .svg, ...).
+
+    Without this, a name like `curves` or `curves.txt` fails inside `savefig` after the work.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise CLIError(
+            f"{option} expects a figure file name ending in one of "
+            f"{', '.join('.' + f for f in sorted(formats))}. Received: {path!r}"
+        )
+    return output_file(path, option)

@@ -13,7 +13,7 @@ import argparse
 import random
 from typing import Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, int_list, print_json
+from memograd.cli._common import CLIError, add_json_flag, console, figure_file, int_list, print_json
 
 _COLORS = {"paths": "#D55E00", "recursive": "#E69F00", "memoized": "#0072B2", "reverse": "#009E73"}
 _ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--budget expects a positive integer. Received: {args.budget}")
     if args.plot and not args.scaling:
         raise CLIError("--plot draws the scaling figure: add --scaling depth or --scaling width")
+    if args.plot:
+        figure_file(args.plot, "--plot")  # before measuring, not after
     for option, value in (("--max", args.max), ("--width", args.width), ("--depth", args.depth)):
         if value < 1:
             raise CLIError(f"{option} expects a positive integer. Received: {value}")

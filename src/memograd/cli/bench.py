@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from memograd.cli._common import CLIError, add_json_flag, console, print_json
+from memograd.cli._common import (
+    CLIError,
+    add_json_flag,
+    console,
+    figure_file,
+    output_file,
+    print_json,
+)
 
 ENGINE_HELP = "memograd,memograd-jit,numpy,torch,jax,micrograd,blas-bound"
 
@@ -89,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
             parse_engines(names)
         except ValueError as error:
             raise CLIError(f"{option}: {error}") from None
+    # Output files are checked before the engines run, not after.
+    if args.plot:
+        figure_file(args.plot, "--plot")
+    if args.output:
+        output_file(args.output, "--output")
     result = run_bench(
         _names(args.workloads, "--workloads"),
         engines,

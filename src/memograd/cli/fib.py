@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, print_json
+from memograd.cli._common import CLIError, add_json_flag, console, output_file, print_json
 
 NAIVE_MAX = 35
 TREE_MAX = 12
@@ -240,6 +240,7 @@ def _check_tree_path(text: str, n: int) -> None:
     suffix = Path(text).suffix.lower()
     if suffix not in (".png", ".svg"):
         raise CLIError(f"--tree expects a .png or .svg file name. Received: {text!r}")
+    output_file(text, "--tree")
 
 
 def _draw_trees(n: int, path_text: str) -> Path:

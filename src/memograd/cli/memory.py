@@ -6,7 +6,14 @@ import argparse
 import os
 from typing import Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, int_list, print_json
+from memograd.cli._common import (
+    CLIError,
+    add_json_flag,
+    console,
+    figure_file,
+    int_list,
+    print_json,
+)
 
 _MIB = 1024 * 1024
 
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     policies = parse_policies(args.policies)
     batch = _positive(args.batch, "--batch")
     repeats = _positive(args.repeats, "--repeats")
+    if args.plot:
+        figure_file(args.plot, "--plot")  # before measuring, not after
     load_before = _load()
     rows = measure(
         depths,

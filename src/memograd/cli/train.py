@@ -10,7 +10,15 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, int_list, print_json
+from memograd.cli._common import (
+    CLIError,
+    add_json_flag,
+    console,
+    figure_file,
+    int_list,
+    output_file,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from memograd.nn import History, Sequential
@@ -47,7 +55,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--validation-split", type=float, default=0.1, help="validation fraction (0.1)"
     )
-    parser.add_argument("--save", metavar="PATH", default=None, help="save the model here")
+    parser.add_argument(
+        "--save",
+        metavar="PATH",
+        default=None,
+        help="save the model to this file after every epoch (the name is taken literally)",
+    )
     parser.add_argument("--resume", metavar="PATH", default=None, help="continue from a model")
     parser.add_argument("--plot", metavar="PNG", default=None, help="write loss/accuracy curves")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -85,6 +98,11 @@ def _check_args(args: argparse.Namespace) -> list[int]:
             f"--activation must be one of {', '.join(activations.names())}. "
             f"Received: {args.activation!r}"
         )
+    # Output files are checked now, not after training (which they would otherwise lose).
+    if args.save:
+        output_file(args.save, "--save")
+    if args.plot:
+        figure_file(args.plot, "--plot")
     return layers
 
 
@@ -130,7 +148,10 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "test_size": args.test_size,
     }
-    callbacks = [mg.nn.ModelCheckpoint(args.save)] if args.save else []
+    # --save is one literal file, the one --resume reads: braces are escaped so that
+    # ModelCheckpoint's {epoch} template formatting leaves the name as the user wrote it.
+    literal = args.save.replace("{", "{{").replace("}", "}}") if args.save else None
+    callbacks = [mg.nn.ModelCheckpoint(literal)] if literal else []
     start = time.perf_counter()
     history = model.fit(
         X_train,
