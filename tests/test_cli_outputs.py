@@ -179,3 +179,30 @@ def test_train_save_name_is_taken_literally(
     assert main([*TRAIN, "--epochs", "3", "--resume", name, "--save", name, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["epochs"] == 3
     assert mg.nn.load(name)._epochs_done == 3
+
+
+@pytest.mark.parametrize("command", ["demo --out", "memory --plot", "backprop --plot"])
+def test_a_negative_seed_is_refused_naming_the_option(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # memory and backprop failed with NumPy's "expected non-negative integer"; demo ran every
+    # section into that error.
+    argv, work = COMMANDS[command]
+    _forbid_work(monkeypatch, work)
+    line = _one_line_error(capsys, [*argv[:-1], "--seed", "-1"])
+    assert "--seed expects a non-negative integer. Received: -1" in line
+
+
+def test_run_report_checks_its_folder_before_the_sections(
+    read_only: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Python API of `demo`: a read-only folder failed only when summary.json was written.
+    from memograd.report import _runner, run_report
+
+    monkeypatch.setattr(_runner, "progress", _never)  # the section loop starts with it
+    with pytest.raises(
+        PermissionError, match=r"cannot write into 'ro': the folder is not writable"
+    ):
+        run_report("ro", quick=True, sections=["memoization"])
+    with pytest.raises(PermissionError, match=r"cannot write 'ro/sub': the folder 'ro' is not"):
+        run_report("ro/sub", quick=True, sections=["memoization"])

@@ -41,6 +41,13 @@ def _to_jsonable(value: Any) -> Any:
     raise TypeError(f"Cannot write a value of type {type(value).__name__} as JSON.")
 
 
+def non_negative(value: int, option: str) -> int:
+    """`value` if it is >= 0 (seeds), else a CLIError naming `option` and `value`."""
+    if value < 0:
+        raise CLIError(f"{option} expects a non-negative integer. Received: {value}")
+    return value
+
+
 def int_list(text: str, *, name: str, minimum: int = 1, min_items: int = 1) -> list[int]:
     """Parse a comma-separated list of integers such as `2,3,3,1`.
 

@@ -13,7 +13,15 @@ import argparse
 import random
 from typing import Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, figure_file, int_list, print_json
+from memograd.cli._common import (
+    CLIError,
+    add_json_flag,
+    console,
+    figure_file,
+    int_list,
+    non_negative,
+    print_json,
+)
 
 _COLORS = {"paths": "#D55E00", "recursive": "#E69F00", "memoized": "#0072B2", "reverse": "#009E73"}
 _ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -68,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from memograd.scalar import MLP
 
     layers = int_list(args.layers, name="--layers", minimum=1, min_items=2)
+    non_negative(args.seed, "--seed")
     if args.budget is not None and args.budget < 1:
         raise CLIError(f"--budget expects a positive integer. Received: {args.budget}")
     if args.plot and not args.scaling:

@@ -11,7 +11,14 @@ import argparse
 import sys
 from typing import Any
 
-from memograd.cli._common import CLIError, add_json_flag, console, output_folder, print_json
+from memograd.cli._common import (
+    CLIError,
+    add_json_flag,
+    console,
+    non_negative,
+    output_folder,
+    print_json,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -48,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--sections expects names among {', '.join(section_keys())}. "
                 f"Received: {args.sections!r}"
             )
+    non_negative(args.seed, "--seed")
     output_folder(args.out, "--out")  # before the sections run, not after
     result = run_report(args.out, quick=args.quick, sections=sections, seed=args.seed)
     if args.json:

@@ -12,6 +12,7 @@ from memograd.cli._common import (
     console,
     figure_file,
     int_list,
+    non_negative,
     print_json,
 )
 
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     policies = parse_policies(args.policies)
     batch = _positive(args.batch, "--batch")
     repeats = _positive(args.repeats, "--repeats")
+    non_negative(args.seed, "--seed")
     if args.plot:
         figure_file(args.plot, "--plot")  # before measuring, not after
     load_before = _load()

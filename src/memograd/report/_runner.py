@@ -27,6 +27,7 @@ from typing import Any
 import memograd
 from memograd._atomic import write_text
 from memograd._machine import cpu_name
+from memograd._paths import check_output_folder
 from memograd._progress import progress
 from memograd.report._parts import ErrorPart, SectionBuilder
 from memograd.report.sections import SECTION_MODULES
@@ -112,7 +113,7 @@ def run_report(
     from memograd.report._html import render_page
 
     modules = _select(sections)
-    folder = Path(out_dir)
+    folder = check_output_folder(out_dir)  # a read-only folder fails now, not after the sections
     folder.mkdir(parents=True, exist_ok=True)
     ctx = Context(quick=quick, seed=seed, out_dir=folder)
     started = time.perf_counter()
