@@ -185,6 +185,11 @@ def _div_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 
 # ------------------------------------------------------------------------------------- pow
+# The VJPs follow PyTorch's pow_backward / pow_backward_self / pow_backward_exponent, which pick
+# the limits at a zero base and a zero exponent instead of letting 0 · inf make a NaN:
+#   ∂(x**y)/∂x = y · x**(y-1), and exactly 0 where y == 0 (x**0 is constant in x);
+#   ∂(x**y)/∂y = x**y · log x, and exactly 0 where x == 0 and y >= 0 (the limit as x → +0).
+# Elsewhere they keep IEEE's answer: inf at x = 0 for 0 < y < 1, NaN for log of x < 0.
 def power(a: Tensor, b: Any) -> Tensor:
     """a ** b; a Python number exponent takes a fast path."""
     if isinstance(b, int | float) and not isinstance(b, bool):
@@ -202,10 +207,14 @@ def rpower(a: Tensor, b: Any) -> Tensor:
 
 def _pow_scalar_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     p = node._ctx
+    if p == 0.0:  # PyTorch's zeros_like(self): x**0 == 1 does not depend on x, whatever g is
+        zeros = xp.zeros_like(node._parents[0].data)
+        return (constant(zeros) if isinstance(g, Tensor) else zeros,)
     x = node._parents[0] if isinstance(g, Tensor) else node._saved[0]  # type: ignore[index]
     if p == 2.0:
         return (g * x * 2.0,)
-    return (g * x ** (p - 1.0) * p,)
+    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p - 1) for p < 1 is inf
+        return (g * (x ** (p - 1.0) * p),)
 
 
 def _pow(a: Tensor, b: Tensor) -> Tensor:
@@ -218,19 +227,43 @@ def _pow(a: Tensor, b: Tensor) -> Tensor:
     return constant(data)
 
 
+def _pow_base_grad_graph(g: Tensor, a: Tensor, b: Tensor, flat: Any) -> Tensor:
+    """PyTorch's where(y == 0, 0, g · y · x**(y-1)) as a graph, with the same values.
+
+    A plain `where` would also cut the slope's dependence on y where y == 0, making
+    ∂²(x**y)/∂x∂y = 1/x come out 0 (PyTorch's double backward does). Where the product is
+    finite there it is ±0 already, so it is kept, with + 0.0 turning -0 into PyTorch's +0;
+    only a non-finite product (x == 0, or g itself) is replaced by a constant 0.
+    """
+    slope = g * (b * a ** (b - 1.0))
+    if not flat.any():
+        return slope
+    finite = xp.isfinite(slope.data)
+    return where(flat, where(finite, slope + 0.0, 0.0), slope)
+
+
 def _pow_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     a, b = node._parents
-    if isinstance(g, Tensor):
-        x, y, out = a, b, node
-        log_x = a.log() if b.requires_grad else None
-    else:
-        x, y = node._saved  # type: ignore[misc]
-        out = node.data
-        with xp.errstate(divide="ignore", invalid="ignore"):  # log of a base <= 0
-            log_x = xp.log(x) if b.requires_grad else None
+    x, y = node._saved  # type: ignore[misc]
+    ga = gb = None
+    # The masks depend on values only: constants under create_graph too. The masked-out
+    # entries may be 0 · inf or the log of 0, so their warnings are silenced.
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        if a.requires_grad:
+            flat = y == 0  # x**0 does not depend on x
+            if isinstance(g, Tensor):
+                ga = _pow_base_grad_graph(g, a, b, flat)
+            else:
+                ga = xp.where(flat, 0, g * (y * x ** (y - 1.0)))
+        if b.requires_grad:
+            flat = (x == 0) & (y >= 0)  # x**y → 0 as x → +0: the limit of its slope in y
+            if isinstance(g, Tensor):
+                gb = g * where(flat, 0.0, node * a.log())
+            else:
+                gb = g * xp.where(flat, 0, node.data * xp.log(x))
     return (
-        unbroadcast(g * y * x ** (y - 1.0), a.data.shape) if a.requires_grad else None,
-        unbroadcast(g * out * log_x, b.data.shape) if b.requires_grad else None,
+        None if ga is None else unbroadcast(ga, a.data.shape),
+        None if gb is None else unbroadcast(gb, b.data.shape),
     )
 
 
