@@ -240,15 +240,15 @@ def _leaky_relu(node: Tensor, tape: TapeBuilder) -> Kernels:
     return fwd, bwd + _contribute(tape, a, lambda out: partial(np.multiply, G, slopes, out))
 
 
-def _axis_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    axis %= len(shape)
+def _axis_shape(shape: tuple[int, ...], axis: int | None) -> tuple[int, ...]:
+    # The eager op stores the axis non-negative, or None for a 0-d input (no axis to reduce).
     return tuple(1 if i == axis else n for i, n in enumerate(shape))
 
 
 @register_rule("softmax")
 def _softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    axis = int(node._ctx)
+    axis = node._ctx
     small = _axis_shape(A.shape, axis)
     mx, total, shifted = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [
@@ -277,7 +277,7 @@ def _softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
 @register_rule("log_softmax")
 def _log_softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    axis = int(node._ctx)
+    axis = node._ctx
     small = _axis_shape(A.shape, axis)
     mx, total, e = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [

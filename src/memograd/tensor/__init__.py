@@ -16,6 +16,7 @@ Example:
 """
 
 from . import functional, memory
+from ._axis import AxisError
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
 from ._node import constant, grad_enabled_for, make_node, operand
@@ -41,6 +42,7 @@ from .functional import (
 
 __all__ = [
     "DEFAULT_DTYPE",
+    "AxisError",
     "Tensor",
     "clip",
     "concatenate",

@@ -15,10 +15,14 @@ from typing import Any
 
 import numpy
 
+# The array library's out-of-range-axis error (a ValueError and an IndexError at once);
+# memograd's `AxisError` subclasses it, so code catching either library's error catches ours.
+from numpy.exceptions import AxisError as ArrayAxisError
+
 xp: Any = numpy
 """The array namespace (NumPy today)."""
 
 ndarray: Any = numpy.ndarray
 """The array type of `xp`, for `isinstance` checks."""
 
-__all__ = ["ndarray", "xp"]
+__all__ = ["ArrayAxisError", "ndarray", "xp"]

@@ -16,19 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._axis import normalize_axis
 from ._backend import xp
 from ._node import constant, grad_enabled_for, make_node
 from ._tensor import Tensor
 
 
-def _axis(a: Tensor, axis: int, op: str) -> int:
-    n = a.data.ndim
-    if not isinstance(axis, int) or isinstance(axis, bool) or not -n <= axis < n:
-        raise ValueError(
-            f"{op}: `axis` must be an int in [-{n}, {n}) for a tensor of shape {a.shape}. "
-            f"Received: axis={axis!r}"
-        )
-    return axis
+def _axis(a: Tensor, axis: Any, op: str) -> int | None:
+    """The NumPy axis of a softmax: an index, or None on a 0-d tensor (PyTorch accepts 0 and -1
+    there and returns 1.0 / 0.0: a one-element softmax)."""
+    ax = normalize_axis(axis, a.data.ndim, op, shape=a.shape, scalar_as_1d=True)
+    return ax if a.data.ndim else None
 
 
 def tanh(a: Tensor) -> Tensor:
@@ -94,11 +92,11 @@ def _leaky_relu_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 def softmax(a: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along `axis` (the maximum is subtracted first)."""
-    axis = _axis(a, axis, "softmax")
-    e = xp.exp(a.data - a.data.max(axis=axis, keepdims=True))
-    data = e / e.sum(axis=axis, keepdims=True)
+    ax = _axis(a, axis, "softmax")
+    e = xp.exp(a.data - a.data.max(axis=ax, keepdims=True))
+    data = e / e.sum(axis=ax, keepdims=True)
     if grad_enabled_for(a):
-        return make_node(data, (a,), _softmax_vjp, (data,), "softmax", axis)
+        return make_node(data, (a,), _softmax_vjp, (data,), "softmax", ax)
     return constant(data)
 
 
@@ -110,11 +108,11 @@ def _softmax_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """x - log Σ exp(x) along `axis` (the maximum is subtracted first)."""
-    axis = _axis(a, axis, "log_softmax")
-    shifted = a.data - a.data.max(axis=axis, keepdims=True)
-    data = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    ax = _axis(a, axis, "log_softmax")
+    shifted = a.data - a.data.max(axis=ax, keepdims=True)
+    data = shifted - xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
     if grad_enabled_for(a):
-        return make_node(data, (a,), _log_softmax_vjp, (data,), "log_softmax", axis)
+        return make_node(data, (a,), _log_softmax_vjp, (data,), "log_softmax", ax)
     return constant(data)
 
 

@@ -3,6 +3,8 @@
 Their VJPs spread the gradient back over the reduced axes: a sum copies it to every element,
 a mean copies it divided by the count, a max sends it to the maximal elements (tied maxima
 share it equally, as `numpy.amax`'s subgradient convention in JAX and PyTorch's `amax`).
+`axis` goes through `normalize_axes`: out of range it is an `AxisError`; a 0-d tensor
+accepts 0 or -1 (PyTorch's rule).
 
 Example:
     >>> import memograd as mg
@@ -16,32 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._axis import normalize_axes
 from ._backend import xp
 from ._node import constant, grad_enabled_for, make_node
 from ._tensor import Tensor
-
-
-def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else axis
-    if not isinstance(axes, tuple | list) or not all(
-        isinstance(ax, int) and not isinstance(ax, bool) for ax in axes
-    ):
-        raise TypeError(
-            f"{op}: `axis` must be None, an int or a tuple of ints. Received: axis={axis!r}"
-        )
-    out = []
-    for ax in axes:
-        if not -ndim <= ax < ndim:
-            raise ValueError(
-                f"{op}: axis {ax} is out of range for a tensor with {ndim} dimension(s)"
-            )
-        out.append(ax % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in axis={axis!r}")
-    return tuple(sorted(out))
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -64,7 +44,7 @@ def reduce_sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         if grad_enabled_for(a):
             return make_node(data, (a,), _sum_vjp, (), "sum", (1,) * a.data.ndim)
         return constant(data)
-    axes = normalize_axes(axis, a.data.ndim, "sum")
+    axes = normalize_axes(axis, a.data.ndim, "sum", shape=a.shape)
     data = a.data.sum(axis=axes, keepdims=keepdims)
     if grad_enabled_for(a):
         return make_node(data, (a,), _sum_vjp, (), "sum", _kept_shape(a.data.shape, axes))
@@ -77,7 +57,7 @@ def _sum_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 def reduce_mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean of `a` over `axis` (all axes if None)."""
-    axes = normalize_axes(axis, a.data.ndim, "mean")
+    axes = normalize_axes(axis, a.data.ndim, "mean", shape=a.shape)
     count = 1
     for ax in axes:
         count *= a.data.shape[ax]
@@ -96,7 +76,7 @@ def _mean_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 def reduce_max(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum of `a` over `axis`; tied maxima share the gradient equally."""
-    axes = normalize_axes(axis, a.data.ndim, "max")
+    axes = normalize_axes(axis, a.data.ndim, "max", shape=a.shape)
     try:
         data = a.data.max(axis=axes, keepdims=keepdims)
     except ValueError:

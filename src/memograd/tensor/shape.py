@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._axis import normalize_axis
 from ._backend import xp
 from ._node import constant, grad_enabled_for, make_node, operand
 from ._tensor import Tensor
@@ -52,6 +53,11 @@ def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """`a` with a new shape (one entry may be -1)."""
     new_shape = _shape_arg(shape)
+    if sum(1 for n in new_shape if isinstance(n, int) and n == -1) > 1:
+        raise ValueError(
+            f"reshape: only one dimension can be -1 (the one inferred from the others). "
+            f"Received: shape={new_shape}"
+        )
     try:
         data = a.data.reshape(new_shape)
     except (ValueError, TypeError):
@@ -70,18 +76,23 @@ def _reshape_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 
 def transpose(a: Tensor, *axes: Any) -> Tensor:
     """Permute the axes of `a` (reverse them when none are given)."""
-    perm = _shape_arg(axes)
-    if not perm:
-        perm = tuple(range(a.data.ndim - 1, -1, -1))
-    try:
-        data = a.data.transpose(perm)
-    except (ValueError, TypeError):
+    given = _shape_arg(axes)
+    n = a.data.ndim
+    if not given:
+        return _permute(a, tuple(range(n - 1, -1, -1)))
+    perm = tuple(normalize_axis(p, n, "transpose", shape=a.shape) for p in given)
+    if sorted(perm) != list(range(n)):
         raise ValueError(
-            f"transpose: `axes` must be a permutation of the {a.data.ndim} axes of a tensor of "
-            f"shape {a.shape}. Received: axes={perm}"
-        ) from None
+            f"transpose: `axes` must be a permutation of the {n} axes of a tensor of "
+            f"shape {a.shape}. Received: axes={given}"
+        )
+    return _permute(a, perm)
+
+
+def _permute(a: Tensor, perm: tuple[int, ...]) -> Tensor:
+    """`a` with its axes in the order `perm` (a permutation of non-negative axes)."""
+    data = a.data.transpose(perm)
     if grad_enabled_for(a):
-        perm = tuple(p % a.data.ndim for p in perm)
         inverse = tuple(sorted(range(len(perm)), key=perm.__getitem__))
         return make_node(data, (a,), _transpose_vjp, (), "transpose", inverse)
     return constant(data)
@@ -94,14 +105,11 @@ def _transpose_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 def swapaxes(a: Tensor, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes of `a`."""
     n = a.data.ndim
-    if not (-n <= axis1 < n and -n <= axis2 < n):
-        raise ValueError(
-            f"swapaxes: axes must lie in [-{n}, {n}) for a tensor of shape {a.shape}. "
-            f"Received: axis1={axis1}, axis2={axis2}"
-        )
+    axis1 = normalize_axis(axis1, n, "swapaxes", name="axis1", shape=a.shape)
+    axis2 = normalize_axis(axis2, n, "swapaxes", name="axis2", shape=a.shape)
     perm = list(range(n))
     perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
-    return transpose(a, tuple(perm))
+    return _permute(a, tuple(perm))
 
 
 def broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -141,13 +149,23 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         (3,)
     """
     ts = _as_tensors(tensors, "concatenate")
+    for i, t in enumerate(ts):
+        if t.data.ndim == 0:
+            raise ValueError(
+                f"concatenate: a 0-d tensor has no axis to join along (tensor {i} has shape "
+                f"()); use stack to join tensors along a new axis"
+            )
+    ndim = ts[0].data.ndim
+    ax = normalize_axis(axis, ndim, "concatenate", shape=ts[0].shape)
     try:
-        data = xp.concatenate([t.data for t in ts], axis=axis)
-    except (ValueError, xp.exceptions.AxisError):
+        data = xp.concatenate([t.data for t in ts], axis=ax)
+    except ValueError:
         shapes = ", ".join(str(t.shape) for t in ts)
-        raise ValueError(f"concatenate: cannot join shapes {shapes} along axis {axis}") from None
+        raise ValueError(
+            f"concatenate: cannot join shapes {shapes} along axis {axis} (all dimensions "
+            f"but that axis must match)"
+        ) from None
     if grad_enabled_for(*ts):
-        ax = axis % data.ndim
         bounds = [0]
         for t in ts:
             bounds.append(bounds[-1] + t.data.shape[ax])
@@ -173,13 +191,19 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         (2, 2)
     """
     ts = _as_tensors(tensors, "stack")
+    # The new axis indexes the result, which has one more dimension than each input.
+    ndim = ts[0].data.ndim + 1
+    shape = ts[0].shape
+    ax = normalize_axis(axis, ndim, "stack", what=lambda: f"a stack of tensors of shape {shape}")
     try:
-        data = xp.stack([t.data for t in ts], axis=axis)
-    except (ValueError, xp.exceptions.AxisError):
+        data = xp.stack([t.data for t in ts], axis=ax)
+    except ValueError:
         shapes = ", ".join(str(t.shape) for t in ts)
-        raise ValueError(f"stack: cannot stack shapes {shapes} along axis {axis}") from None
+        raise ValueError(
+            f"stack: all tensors must have the same shape. Received: {shapes}"
+        ) from None
     if grad_enabled_for(*ts):
-        return make_node(data, ts, _stack_vjp, (), "stack", axis % data.ndim)
+        return make_node(data, ts, _stack_vjp, (), "stack", ax)
     return constant(data)
 
 
