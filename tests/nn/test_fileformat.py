@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import re
+import signal
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +45,7 @@ def craft(header: dict[str, Any], data: bytes) -> bytes:
 
 
 def memograd_meta(**document: Any) -> dict[str, str]:
-    return {"memograd": json.dumps({"format_version": 1, "metadata": {}, **document})}
+    return {"memograd": json.dumps({"format_version": FORMAT_VERSION, "metadata": {}, **document})}
 
 
 @pytest.fixture
@@ -83,7 +89,7 @@ def test_document_layout(model_file: Path) -> None:
 
     with safe_open(str(model_file), framework="np") as f:
         document = json.loads(f.metadata()["memograd"])
-    assert document["format_version"] == FORMAT_VERSION == 1
+    assert document["format_version"] == FORMAT_VERSION == 2
     assert len(document["sha256"]) == 64
     assert document["metadata"]["layers"] == [{"units": 3}]
 
@@ -95,11 +101,12 @@ def test_save_replaces_atomically_and_leaves_old_file_on_failure(
     assert load_model_file(model_file)[1] == {"v": 2}
     before = model_file.read_bytes()
 
-    def crash(*args: Any, **kwargs: Any) -> None:
-        Path(args[1]).write_bytes(b"half a file")
+    def crash(self: Path, data: bytes) -> None:
+        with open(self, "wb") as f:
+            f.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr("safetensors.numpy.save_file", crash)
+    monkeypatch.setattr(Path, "write_bytes", crash)
     with pytest.raises(OSError, match="disk full"):
         save_model_file(model_file, {"w": np.zeros(2, np.float32)}, {"v": 3})
     assert model_file.read_bytes() == before
@@ -193,8 +200,11 @@ def test_data_corruption_fails_the_checksum(model_file: Path) -> None:
     data = bytearray(model_file.read_bytes())
     data[-3] ^= 0x01  # one bit of the last tensor's data
     model_file.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="does not match its checksum"):
+    with pytest.raises(ValueError, match="does not match its sha256 checksum"):
         load_model_file(model_file)
+    tensors, _ = load_model_file(model_file, verify=False)  # the explicit opt-out
+    changed = [k for k, v in sample_tensors().items() if tensors[k].tobytes() != v.tobytes()]
+    assert len(changed) == 1
 
 
 @settings(max_examples=25, deadline=None)
@@ -250,8 +260,7 @@ def test_tampered_tensor_entries(
     assert "t.safetensors" in str(info.value)
 
 
-def test_hand_made_file_without_checksum_loads(tmp_path: Path) -> None:
-    # The checksum is optional: a valid header and data are enough.
+def test_file_without_checksum_is_refused_unless_verify_is_false(tmp_path: Path) -> None:
     path = tmp_path / "ok.safetensors"
     value = np.array([1.0, -2.0], np.float32)
     path.write_bytes(
@@ -263,9 +272,60 @@ def test_hand_made_file_without_checksum_loads(tmp_path: Path) -> None:
             value.tobytes(),
         )
     )
-    tensors, metadata = load_model_file(path)
+    with pytest.raises(
+        ValueError, match=r"'.*ok\.safetensors' has no sha256 checksum.*verify=False"
+    ):
+        load_model_file(path)
+    tensors, metadata = load_model_file(path, verify=False)
     np.testing.assert_array_equal(tensors["w"], value)
     assert metadata == {"k": 1}
+
+
+def _rewrite_document(path: Path, edit: Any) -> None:
+    """Change the memograd document inside `path`, keeping the tensors' bytes as they are."""
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    document = json.loads(header["__metadata__"]["memograd"])
+    edit(document)
+    header["__metadata__"]["memograd"] = json.dumps(document)
+    path.write_bytes(craft(header, data[8 + n :]))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["metadata"]["layers"][0].update(units=4),
+        lambda d: d["metadata"].update(classes=["a", "b"]),
+        lambda d: d["metadata"].pop("classes"),
+        lambda d: d.update(memograd_version="9.9.9"),
+    ],
+    ids=["nested value", "value", "deleted field", "document field"],
+)
+def test_checksum_covers_the_metadata(model_file: Path, edit: Any) -> None:
+    _rewrite_document(model_file, edit)
+    with pytest.raises(ValueError, match=r"'.*m\.safetensors' does not match its sha256 checksum"):
+        load_model_file(model_file)
+    load_model_file(model_file, verify=False)  # the explicit opt-out loads the edited file
+
+
+def test_deleting_the_checksum_does_not_turn_verification_off(model_file: Path) -> None:
+    _rewrite_document(model_file, lambda d: d.pop("sha256"))
+    with pytest.raises(ValueError, match="has no sha256 checksum"):
+        load_model_file(model_file)
+    _rewrite_document(model_file, lambda d: d.update(sha256="not hex"))
+    with pytest.raises(ValueError, match="sha256 field is not 64 hex digits"):
+        load_model_file(model_file)
+
+
+def test_format_1_files_load_only_with_verify_false_and_save_again(model_file: Path) -> None:
+    # Format 1 hashed the tensors only; such a file cannot prove its metadata is intact.
+    _rewrite_document(model_file, lambda d: d.update(format_version=1))
+    with pytest.raises(ValueError, match=r"format_version 1.*verify=False\) and save it again"):
+        load_model_file(model_file)
+    tensors, metadata = load_model_file(model_file, verify=False)
+    save_model_file(model_file, tensors, metadata)
+    assert load_model_file(model_file)[1] == metadata
 
 
 def test_plain_safetensors_file_is_not_a_memograd_model(tmp_path: Path) -> None:
@@ -286,7 +346,7 @@ def test_plain_safetensors_file_is_not_a_memograd_model(tmp_path: Path) -> None:
         ({"memograd": '{"metadata": {}}'}, "format_version is None, expected an integer"),
         (memograd_meta(format_version="1"), "format_version is '1', expected an integer"),
         (memograd_meta(format_version=True), "format_version is True"),
-        (memograd_meta(format_version=2), "format_version 2 \\(written by a newer memograd"),
+        (memograd_meta(format_version=3), "format_version 3 \\(written by a newer memograd"),
         (memograd_meta(format_version=0), "has format_version 0; this memograd reads"),
         (memograd_meta(metadata=[1]), "its metadata is missing"),
     ],
@@ -319,3 +379,123 @@ def test_pickle_file_is_never_unpickled(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"evil\.safetensors"):
         load_model_file(path)
     assert CALLED == []
+
+
+# -- bounded reading: the header first, sizes checked before anything is allocated ----------
+
+
+def test_header_length_is_checked_before_the_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memograd.nn import _fileheader
+
+    # A 20 GB sparse file whose length field says "everything is header".
+    path = tmp_path / "sparse.safetensors"
+    with open(path, "wb") as f:
+        f.write((20 * 2**30 - 8).to_bytes(8, "little"))
+        f.truncate(20 * 2**30)
+    reads: list[int] = []
+    real_open = open
+
+    class Spy:
+        def __init__(self, f: Any) -> None:
+            self.f = f
+
+        def read(self, n: int = -1) -> bytes:
+            reads.append(n)
+            return self.f.read(n)  # type: ignore[no-any-return]
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.f, name)
+
+        def __enter__(self) -> Spy:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.f.close()
+
+    monkeypatch.setattr("builtins.open", lambda *a, **k: Spy(real_open(*a, **k)))
+    with pytest.raises(ValueError, match=r"'.*sparse\.safetensors' is corrupted .* header length"):
+        load_model_file(path)
+    assert reads == [8]  # only the length field was read
+    assert _fileheader.MAX_HEADER_BYTES < 20 * 2**30
+
+
+def test_zero_filled_sparse_file_and_devices_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.safetensors"
+    with open(path, "wb") as f:
+        f.truncate(20 * 2**30)
+    with pytest.raises(ValueError, match=r"'.*zeros\.safetensors' is corrupted.*not valid JSON"):
+        load_model_file(path)
+    with pytest.raises(ValueError, match=r"'/dev/zero' is not a regular file"):
+        load_model_file("/dev/zero")
+
+
+@pytest.mark.parametrize("where", ["header", "document"])
+def test_deep_nesting_is_a_value_error_not_a_recursion_error(tmp_path: Path, where: str) -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    path = tmp_path / "deep.safetensors"
+    if where == "header":
+        h = ('{"__metadata__": {"memograd": "{}"}, "x": ' + deep + "}").encode()
+        path.write_bytes(len(h).to_bytes(8, "little") + h)
+    else:
+        text = json.dumps({"format_version": FORMAT_VERSION, "metadata": {"k": "DEEP"}})
+        save_file({}, str(path), metadata={"memograd": text.replace('"DEEP"', deep)})
+    with pytest.raises(ValueError, match=r"'.*deep\.safetensors' is corrupted: .* nested more"):
+        load_model_file(path, verify=False)
+
+
+def test_header_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "u.safetensors"
+    h = '{"__metadata__": {}}'.encode("utf-16")
+    path.write_bytes(len(h).to_bytes(8, "little") + h)
+    with pytest.raises(ValueError, match="header is not UTF-8"):
+        load_model_file(path)
+
+
+# -- writing: our atomic writer, the umask's mode, and no leftovers after a kill -------------
+
+
+def test_model_file_gets_the_umask_mode_like_other_outputs(tmp_path: Path) -> None:
+    old_mask = os.umask(0o022)
+    try:
+        save_model_file(tmp_path / "m.safetensors", sample_tensors(), {})
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old_mask)
+    mode = stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o644
+
+
+_KILLED_SAVE = """
+import os, signal, sys
+import numpy as np
+from memograd.nn._fileformat import save_model_file
+
+def die(*args):  # SIGKILL after the data is written, before the rename
+    os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = die
+save_model_file(sys.argv[1], {"w": np.ones(250_000, np.float32)}, {"v": 2})
+"""
+
+
+def test_a_save_killed_midway_leaves_one_recognisable_temp_that_the_next_save_removes(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "m.safetensors"
+    save_model_file(target, {"w": np.zeros(3, np.float32)}, {"v": 1})
+    other = tmp_path / ".other.memograd-tmp-1-0123456789ab.safetensors"  # another target's
+    other.write_bytes(b"x")
+    done = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(target)], check=False)
+    assert done.returncode == -signal.SIGKILL
+    leftovers = sorted(
+        p.name for p in tmp_path.iterdir() if p.name not in (target.name, other.name)
+    )
+    assert len(leftovers) == 1 and re.fullmatch(
+        r"\.m\.memograd-tmp-\d+-[0-9a-f]{12}\.safetensors", leftovers[0]
+    ), leftovers
+    assert (tmp_path / leftovers[0]).stat().st_size > 1_000_000  # the full file, never renamed
+    assert load_model_file(target)[1] == {"v": 1}  # the old file is intact
+    save_model_file(target, {"w": np.zeros(3, np.float32)}, {"v": 3})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, other.name])

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import pickle
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,18 +25,24 @@ def _data(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _trained(tmp_path: Path, dtype: str = "float32") -> tuple[Sequential, Path]:
-    X, y = _data()
+def _fresh(dtype: str = "float32", activation: str = "tanh", seed: int = 4) -> Sequential:
+    X, _ = _data()
     norm = Normalization()
     norm.adapt(X)
     model = Sequential(
-        [norm, Dense(12, activation="tanh"), Dropout(0.3), Dense(4)], dtype=dtype, seed=4
+        [norm, Dense(12, activation=activation), Dropout(0.3), Dense(4)], dtype=dtype, seed=seed
     )
     model.compile(
         loss="cross_entropy",
         optimizer=mg.optim.AdamW(lr=mg.nn.schedules.CosineDecay(1e-2, 50)),
         metrics=["accuracy"],
     )
+    return model
+
+
+def _trained(tmp_path: Path, dtype: str = "float32") -> tuple[Sequential, Path]:
+    X, y = _data()
+    model = _fresh(dtype)
     model.fit(X.astype(dtype), y, epochs=2, batch_size=16, verbose=0)
     path = tmp_path / "model.safetensors"
     model.save(path)
@@ -151,15 +162,198 @@ def test_architecture_and_weights_consistency_checks(tmp_path: Path) -> None:
     unknown = {**metadata, "architecture": {**metadata["architecture"]}}
     unknown["architecture"]["layers"] = [{"class_name": "Conv2D", "config": {}}]
     save_model_file(bad, tensors, unknown)
-    with pytest.raises(ValueError, match=r"invalid architecture.*Conv2D.*Dense"):
+    with pytest.raises(ValueError, match=r"`architecture.layers\[0\].class_name`.*Dense.*Conv2D"):
         mg.nn.load(bad)
 
     bad_optimizer = {**metadata, "compile": {**metadata["compile"], "optimizer": {"x": 1}}}
     save_model_file(bad, tensors, bad_optimizer)
-    with pytest.raises(ValueError, match="invalid compile settings"):
+    with pytest.raises(ValueError, match=r"`compile.optimizer.class_name`: expected one of"):
         mg.nn.load(bad)
 
     no_slots = {k: v for k, v in tensors.items() if not k.startswith("optimizer/")}
     save_model_file(bad, no_slots, metadata)
     with pytest.raises(ValueError, match="Optimizer state does not match"):
         mg.nn.load(bad)
+
+
+# -- the checksum covers the metadata; crafted metadata names the file and the field ---------
+
+
+def _edit(path: Path, change: Callable[[dict[str, Any]], None], out: Path) -> Path:
+    """Write `out`: `path` with its metadata changed in place (the checksum left as it was)."""
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    document = json.loads(header["__metadata__"]["memograd"])
+    change(document["metadata"])
+    text = json.dumps(document)  # allows Infinity, as a hand edit can
+    header["__metadata__"]["memograd"] = text.replace('"DEEP"', "[" * 200_000 + "]" * 200_000)
+    raw = json.dumps(header).encode()
+    out.write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + n :])
+    return out
+
+
+def _layer(index: int, **config: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda m: m["architecture"]["layers"][index]["config"].update(config)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_layer(1, activation="relu"), lambda m: m.update(epoch=1), lambda m: m["info"].update(x=1)],
+    ids=["activation", "epoch", "info"],
+)
+def test_edited_metadata_fails_the_checksum_unless_verify_is_false(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None]
+) -> None:
+    _, path = _trained(tmp_path)
+    edited = _edit(path, change, tmp_path / "edited.safetensors")
+    with pytest.raises(ValueError, match=r"'.*edited\.safetensors' does not match its sha256"):
+        mg.nn.load(edited)
+    with pytest.raises(ValueError, match="does not match its sha256"):
+        _fresh().fit(*_data(), epochs=3, batch_size=16, verbose=0, resume_from=edited)
+    loaded = mg.nn.load(edited, verify=False)  # the documented opt-out
+    loaded.save(edited)  # ...and saving it again gives it a valid checksum
+    assert mg.nn.load(edited).get_config() == loaded.get_config()
+
+
+def test_deleting_the_checksum_is_refused(tmp_path: Path) -> None:
+    _, path = _trained(tmp_path)
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    document = json.loads(header["__metadata__"]["memograd"])
+    del document["sha256"]
+    header["__metadata__"]["memograd"] = json.dumps(document)
+    raw = json.dumps(header).encode()
+    flipped = bytearray(data[8 + n :])
+    flipped[-1] ^= 0xFF  # and corrupt the data, which the checksum would have caught
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(flipped))
+    with pytest.raises(ValueError, match="has no sha256 checksum"):
+        mg.nn.load(path)
+
+
+INF = float("inf")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda m: m["architecture"].update(layers=[1, 2]), "architecture.layers[0]"),
+        (lambda m: m["architecture"].update(layers="dense"), "architecture.layers"),
+        (lambda m: m.update(history="x"), "history"),
+        (lambda m: m.update(optimizer_state="x"), "optimizer_state"),
+        (lambda m: m["compile"].update(optimizer="adam"), "compile.optimizer"),
+        (lambda m: m["architecture"].update(input_shape=[None]), "architecture.input_shape"),
+        (lambda m: m.update(epoch=INF), "epoch"),
+        (lambda m: m["optimizer_state"].update(iterations=INF), "optimizer_state.iterations"),
+        (
+            lambda m: m["architecture"].update(input_shape=[None, INF]),
+            "architecture.input_shape[1]",
+        ),
+        (lambda m: m["info"].update(classes=["a", "b"]), "info.classes"),
+        (lambda m: m.update(epoch="x"), "epoch"),
+        (lambda m: m.update(epoch=-5), "epoch"),
+        (lambda m: m.update(epoch=2.0), "epoch"),
+        (lambda m: m["history"]["history"].update(loss=[1.0]), "history.history.loss"),
+        (_layer(1, units=0), "architecture.layers[1].config.units"),
+        (_layer(1, activation="gelu"), "architecture.layers[1].config.activation"),
+        (_layer(1, use_bias="yes"), "architecture.layers[1].config.use_bias"),
+        (_layer(2, rate=1.5), "architecture.layers[2].config.rate"),
+        (_layer(2, bogus=1), "architecture.layers[2].config.bogus"),
+        (
+            lambda m: m["compile"]["optimizer"]["config"]["lr"]["config"].update(decay_steps="x"),
+            "compile.optimizer.config.lr.config.decay_steps",
+        ),
+        (lambda m: m["compile"].update(metrics="accuracy"), "compile.metrics"),
+        (lambda m: m.update(surprise=1), "surprise"),
+        (lambda m: m.pop("epoch"), "epoch"),
+    ],
+)
+@pytest.mark.parametrize("verify", [True, False])
+def test_crafted_metadata_is_a_value_error_naming_file_and_field(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], field: str, verify: bool
+) -> None:
+    _, path = _trained(tmp_path)
+    crafted = _edit(path, change, tmp_path / "crafted.safetensors")
+    with pytest.raises(ValueError) as info:
+        mg.nn.load(crafted, verify=verify)
+    message = str(info.value)
+    assert str(crafted) in message and f"`{field}`" in message, message
+
+
+def test_deeply_nested_metadata_is_a_value_error(tmp_path: Path) -> None:
+    _, path = _trained(tmp_path)
+    crafted = _edit(path, lambda m: m["info"].update(x="DEEP"), tmp_path / "deep.safetensors")
+    with pytest.raises(ValueError, match=r"'.*deep\.safetensors' is corrupted: .* nested more"):
+        mg.nn.load(crafted, verify=False)
+
+
+def test_huge_declared_layers_are_refused_before_anything_is_built(tmp_path: Path) -> None:
+    # A small file whose architecture declares 3,000-unit layers: the old loader built them
+    # (3000 x 3000 floats per layer, plus optimizer state) before comparing with the tensors.
+    _, path = _trained(tmp_path)
+    tensors, metadata = load_model_file(path)
+    metadata["architecture"]["layers"][1]["config"]["units"] = 3000
+    metadata["architecture"]["layers"].insert(2, metadata["architecture"]["layers"][1])
+    huge = tmp_path / "huge.safetensors"
+    save_model_file(huge, tensors, metadata)  # a valid checksum: only the shapes disagree
+    assert huge.stat().st_size < 20_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"'.*huge\.safetensors' does not match its archi"):
+            mg.nn.load(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # one 3000 x 3000 float32 kernel alone is 36 MB
+
+
+def test_expected_state_matches_what_build_creates() -> None:
+    from memograd.nn._model_schema import expected_state
+
+    norm = Normalization()
+    model = Sequential(
+        [norm, Dense(7, activation="relu"), Dropout(0.5), Dense(3, use_bias=False), Dense(2)]
+    )
+    model.build((None, 5))
+    state, trainable, units = expected_state(model.get_config())
+    assert state == {name: a.shape for name, a in model._named_state().items()}
+    assert list(state) == list(model._named_state())
+    assert trainable == [p.shape for p in model.parameters()]
+    assert units == model.units == 2
+
+
+@pytest.mark.parametrize(
+    ("table", "classes"),
+    [
+        ("LAYER_CONFIGS", {"Dense": Dense, "Dropout": Dropout, "Normalization": Normalization}),
+        (
+            "OPTIMIZER_CONFIGS",
+            {c.__name__: c for c in (mg.optim.SGD, mg.optim.Adam, mg.optim.AdamW)}
+            | {"RMSprop": mg.optim.RMSprop},
+        ),
+        (
+            "SCHEDULE_CONFIGS",
+            {
+                c.__name__: c
+                for c in (
+                    mg.nn.schedules.ExponentialDecay,
+                    mg.nn.schedules.CosineDecay,
+                    mg.nn.schedules.StepDecay,
+                )
+            },
+        ),
+    ],
+)
+def test_schema_tables_follow_the_constructors(table: str, classes: dict[str, type]) -> None:
+    from memograd.nn import _model_schema
+
+    specs = getattr(_model_schema, table)
+    assert set(specs) == set(classes)
+    for name, cls in classes.items():
+        required, optional = specs[name]
+        parameters = inspect.signature(cls).parameters
+        assert set(required) | set(optional) == set(parameters), name
+        assert set(required) == {
+            p for p, v in parameters.items() if v.default is inspect.Parameter.empty
+        }, name

@@ -9,8 +9,13 @@ pickled). Tensors:
 JSON metadata (``kind: "memograd.Sequential"``): ``architecture`` (the model's config: layer
 class names and constructor arguments, dtype, seed, input shape), ``compile`` (loss name,
 optimizer class and hyperparameters, metrics), ``optimizer_state`` (step count),
-``epoch`` (finished epochs), ``history`` — everything `fit(resume_from=...)` needs — and
+``epoch`` (finished epochs), ``history``, ``training`` (the seed, validation split and a
+fingerprint of the data `fit` trained on) — everything `fit(resume_from=...)` needs — and
 ``info`` (`model.info`: free JSON facts such as the dataset and class names).
+
+Loading verifies the file's sha256 checksum (over all of that and the tensors), validates the
+metadata field by field (`memograd.nn._model_schema`) and compares the architecture with the
+stored tensor shapes before building anything.
 
 Example:
     >>> import memograd as mg  # doctest: +SKIP
@@ -19,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from typing import TYPE_CHECKING, Any
@@ -26,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from memograd.nn._fileformat import load_model_file, save_model_file
+from memograd.nn._model_schema import KIND, check_model
+from memograd.nn._schema import SchemaError
 from memograd.nn.history import History
 
 if TYPE_CHECKING:
     from memograd.nn.model import Model
     from memograd.nn.sequential import Sequential
 
-KIND = "memograd.Sequential"
 _PARAM = "param/"
 _OPTIMIZER = "optimizer/"
 
@@ -66,6 +73,8 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
         document = model.history.to_dict()
         document["history"] = {k: _finite_or_none(v) for k, v in document["history"].items()}
         metadata["history"] = document
+    if model._training_record is not None:
+        metadata["training"] = model._training_record
     if model.compiled:
         metadata["compile"] = model.get_compile_config()
         optimizer = model.optimizer
@@ -77,40 +86,25 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
     save_model_file(path, tensors, metadata)
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    tensors, metadata = load_model_file(path)
-    if metadata.get("kind") != KIND or not isinstance(metadata.get("architecture"), dict):
-        raise ValueError(
-            f"Model file {str(path)!r} is a memograd file but not a saved model "
-            f"(kind={metadata.get('kind')!r}); write one with model.save(path)."
-        )
-    return tensors, metadata
+def _read(
+    path: str | os.PathLike[str], where: str, verify: bool = True
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The file's tensors and metadata, validated before the tensors are read."""
 
-
-def _weights(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k[len(_PARAM) :]: v for k, v in tensors.items() if k.startswith(_PARAM)}
-
-
-def _load_weights(model: Model, tensors: dict[str, np.ndarray], where: str) -> None:
-    """Copy the file's weights into `model`, checking names, shapes and dtypes."""
-    weights = _weights(tensors)
-    params = model._named_state()
-    if set(weights) != set(params):
-        missing = sorted(set(params) - set(weights))
-        unexpected = sorted(set(weights) - set(params))
-        raise ValueError(
-            f"Model file {where} does not match its architecture: missing weights {missing}, "
-            f"unexpected weights {unexpected}."
-        )
-    for name, array in params.items():
-        value = weights[name]
-        if value.shape != array.shape or value.dtype != array.dtype:
+    def check(metadata: dict[str, Any], shapes: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+        if metadata.get("kind") != KIND:
             raise ValueError(
-                f"Model file {where} does not match its architecture: weight {name!r} is "
-                f"{value.dtype}{list(value.shape)}, the layers expect "
-                f"{array.dtype}{list(array.shape)}."
+                f"Model file {where} is a memograd file but not a saved model "
+                f"(kind={metadata.get('kind')!r}); write one with model.save(path)."
             )
-    model.load_state_dict(weights)
+        try:
+            check_model(metadata, shapes)
+        except SchemaError as error:
+            raise ValueError(f"Model file {where} has an invalid {error}") from None
+        except ValueError as error:
+            raise ValueError(f"Model file {where} {error}") from None
+
+    return load_model_file(path, verify=verify, check=check)
 
 
 def _restore_optimizer(
@@ -123,26 +117,34 @@ def _restore_optimizer(
     if not optimizer.built:
         optimizer.build(model.parameters())
     slots = {k[len(_OPTIMIZER) :]: v for k, v in tensors.items() if k.startswith(_OPTIMIZER)}
-    saved_class = metadata.get("compile", {}).get("optimizer", {}).get("class_name")
+    saved_class = metadata["compile"]["optimizer"]["class_name"]
     try:
         optimizer.load_state_dict(
-            {"name": saved_class, "iterations": state.get("iterations", 0), "slots": slots}
+            {"name": saved_class, "iterations": state["iterations"], "slots": slots}
         )
     except ValueError as error:
         raise ValueError(f"Model file {where}: {error}") from None
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def load(path: str | os.PathLike[str], *, verify: bool = True) -> Sequential:
     """Rebuild a model saved with `model.save(path)`: same layers, weights and compile state.
 
     Predictions of the loaded model are bit-identical to the saved one's. If the model was
     compiled, the loaded one is compiled with the same loss, metrics and optimizer (with its
     moment buffers and step count), so training can continue.
 
+    Args:
+        verify: check the file's sha256 checksum, which covers the weights and every
+            metadata field (default). ``verify=False`` is the explicit opt-out for a file
+            without a checksum (format 1) or one you edited on purpose: the file is still
+            validated field by field, but edits are not detected. Save it again to give it a
+            checksum.
+
     Raises:
         OSError: the file is missing or unreadable.
-        ValueError: the file is truncated, tampered with, not a memograd model, or its
-            weights do not fit its architecture.
+        ValueError: the file is truncated, tampered with, has no checksum (with verify), is
+            not a memograd model, or its weights do not fit its architecture. The message
+            names the file (and the field).
 
     Example:
         >>> model = mg.nn.load("m.safetensors")  # doctest: +SKIP
@@ -150,79 +152,148 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     from memograd.nn.sequential import Sequential
 
     where = repr(str(path))
-    tensors, metadata = _read(path)
+    tensors, metadata = _read(path, where, verify)
     try:
         model = Sequential.from_config(metadata["architecture"])
-    except (KeyError, TypeError, ValueError) as error:
+        assert model.config_input_shape is not None  # required by the schema
+        model.build(model.config_input_shape)
+    except (TypeError, ValueError) as error:
         raise ValueError(f"Model file {where} has an invalid architecture: {error}") from None
-    if model.config_input_shape is None:
-        raise ValueError(f"Model file {where} has no input shape in its architecture.")
-    model.build(model.config_input_shape)
-    _load_weights(model, tensors, where)
+    model.load_state_dict(_weights(tensors))  # names and shapes were checked with the schema
     compile_config = metadata.get("compile")
     if compile_config:
         try:
             model.compile(**Sequential.compile_arguments(compile_config))
-        except (KeyError, TypeError, ValueError) as error:
+        except (TypeError, ValueError) as error:
             raise ValueError(f"Model file {where} has invalid compile settings: {error}") from None
         _restore_optimizer(model, tensors, metadata, where)
-    model._epochs_done = int(metadata.get("epoch", 0))
-    info = metadata.get("info", {})
-    model.info = info if isinstance(info, dict) else {}
+    model._epochs_done = metadata["epoch"]
+    model.info = metadata.get("info", {})
+    model._training_record = metadata.get("training")
     if "history" in metadata:
         model.history = _history(metadata["history"])
     return model
 
 
+def _weights(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k[len(_PARAM) :]: v for k, v in tensors.items() if k.startswith(_PARAM)}
+
+
 def _history(document: dict[str, Any]) -> History:
     cleaned = {
-        "epoch": document.get("epoch", []),
+        "epoch": document["epoch"],
         "history": {
             k: [math.nan if v is None else v for v in values]
-            for k, values in document.get("history", {}).items()
+            for k, values in document["history"].items()
         },
     }
     return History.from_dict(cleaned)
 
 
-def restore_checkpoint(model: Model, path: str | os.PathLike[str]) -> tuple[int, History]:
+# -- resume ------------------------------------------------------------------------------------
+
+
+def training_record(
+    X: np.ndarray,
+    y: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    seed: int,
+    validation_split: float,
+) -> dict[str, Any]:
+    """What `fit` trains on, saved with the model so a resume can refuse other data.
+
+    The fingerprint is a sha256 over the (prepared) arrays' dtypes, shapes and bytes: about
+    0.1 s per 100 MB, once per `fit`.
+    """
+    h = hashlib.sha256()
+    arrays = [X, y, *(validation or ())]
+    for array in arrays:
+        contiguous = np.ascontiguousarray(array)
+        h.update(f"{contiguous.dtype.str}{contiguous.shape}".encode())
+        h.update(contiguous.reshape(-1).view(np.uint8).data)
+    return {
+        "seed": seed,
+        "validation_split": float(validation_split),
+        "samples": len(X),
+        "data_sha256": h.hexdigest(),
+    }
+
+
+def restore_checkpoint(
+    model: Model, path: str | os.PathLike[str], training: dict[str, Any] | None = None
+) -> tuple[int, History]:
     """Load a checkpoint into `model` (built, compiled) for `fit(resume_from=path)`.
+
+    Args:
+        training: this fit's `training_record`; a checkpoint that recorded another seed,
+            validation split or data is refused.
 
     Returns:
         The number of epochs the checkpoint finished, and the history up to it.
 
     Raises:
-        ValueError: the checkpoint's layers differ from the model's.
+        ValueError: the checkpoint's architecture, seed, data or optimizer differ from the
+            model's and this fit's; the message names each difference.
     """
     where = repr(str(path))
-    tensors, metadata = _read(path)
-    ours = model.get_config()
-    theirs = metadata["architecture"]
-    if _layers_signature(ours) != _layers_signature(theirs):
+    tensors, metadata = _read(path, where)
+    differences = _architecture_differences(metadata["architecture"], model.get_config())
+    saved = metadata.get("training")
+    if training is not None and saved is not None:
+        differences += _training_differences(saved, training)
+    if differences:
         raise ValueError(
-            f"Cannot resume from {where}: its layers {_describe(theirs)} differ from the "
-            f"model's {_describe(ours)}."
+            f"Cannot resume from {where}: {'; '.join(differences)}. A resumed run must continue "
+            "with the model, data and seed it was trained with; to train the saved model as a "
+            "new run, load it with mg.nn.load(path) and call fit without resume_from."
         )
-    _load_weights(model, tensors, where)
+    model.load_state_dict(_weights(tensors))
     if model.optimizer is not None and metadata.get("optimizer_state") is not None:
-        saved = metadata.get("compile", {}).get("optimizer", {}).get("class_name")
-        if saved != type(model.optimizer).__name__:
+        saved_class = metadata["compile"]["optimizer"]["class_name"]
+        if saved_class != type(model.optimizer).__name__:
             raise ValueError(
-                f"Cannot resume from {where}: it was trained with {saved}, the model is "
+                f"Cannot resume from {where}: it was trained with {saved_class}, the model is "
                 f"compiled with {type(model.optimizer).__name__}."
             )
         _restore_optimizer(model, tensors, metadata, where)
-    epoch = int(metadata.get("epoch", 0))
     history = _history(metadata["history"]) if "history" in metadata else History()
-    return epoch, history
+    return metadata["epoch"], history
 
 
-def _layers_signature(config: dict[str, Any]) -> list[tuple[str, Any]]:
-    layers = config.get("layers", [])
-    return [
-        (layer.get("class_name"), {k: v for k, v in layer.get("config", {}).items() if k != "name"})
-        for layer in layers
-    ] + [("dtype", config.get("dtype")), ("input_shape", config.get("input_shape"))]
+def _architecture_differences(theirs: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    """Each way the file's architecture differs from the model's (layer names aside)."""
+    differences = [
+        f"its {key} is {theirs.get(key)!r}, the model's {ours.get(key)!r}"
+        for key in ("dtype", "seed", "input_shape")
+        if theirs.get(key) != ours.get(key)
+    ]
+    mine, other = theirs["layers"], ours["layers"]
+    if [layer["class_name"] for layer in mine] != [layer["class_name"] for layer in other]:
+        return [f"its layers {_describe(theirs)} differ from the model's {_describe(ours)}"]
+    for index, (a, b) in enumerate(zip(mine, other, strict=True)):
+        config_a, config_b = a.get("config", {}), b.get("config", {})
+        for key in sorted((set(config_a) | set(config_b)) - {"name"}):
+            if config_a.get(key) != config_b.get(key):
+                differences.append(
+                    f"layer {index} ({a['class_name']}) has {key}={config_a.get(key)!r} in the "
+                    f"file, {key}={config_b.get(key)!r} in the model"
+                )
+    return differences
+
+
+def _training_differences(saved: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    differences = [
+        f"it was trained with {key}={saved[key]!r}, this fit has {key}={ours[key]!r}"
+        for key in ("seed", "validation_split")
+        if saved[key] != ours[key]
+    ]
+    if saved["data_sha256"] != ours["data_sha256"]:
+        differences.append(
+            f"it was trained on other data ({saved['samples']} samples, fingerprint "
+            f"{saved['data_sha256'][:12]}), this fit has {ours['samples']} samples "
+            f"(fingerprint {ours['data_sha256'][:12]})"
+        )
+    return differences
 
 
 def _describe(config: dict[str, Any]) -> str:
@@ -234,4 +305,4 @@ def _describe(config: dict[str, Any]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-__all__ = ["load", "restore_checkpoint", "save"]
+__all__ = ["load", "restore_checkpoint", "save", "training_record"]

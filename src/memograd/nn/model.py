@@ -68,6 +68,7 @@ class Model(Module):
         self._stop_reason: str | None = None
         self.history: History | None = None
         self._epochs_done = 0
+        self._training_record: dict[str, Any] | None = None  # what fit trained on (io.py)
         #: JSON-serialisable facts saved with the model (dataset, class names, ...)
         self.info: dict[str, Any] = {}
 

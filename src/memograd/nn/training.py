@@ -119,10 +119,15 @@ def fit(
     )
     history = History()
     start_epoch = 0
-    if resume_from is not None:
-        from memograd.nn.io import restore_checkpoint
+    from memograd.nn.io import restore_checkpoint, training_record
 
-        start_epoch, history = restore_checkpoint(model, resume_from)
+    # Saved with the model, so that a resume with other data or another seed is refused.
+    explicit = validation if validation_data is not None else None
+    split = 0.0 if validation_data is not None else float(validation_split)
+    record = training_record(X_all, y_all, explicit, seed, split)
+    if resume_from is not None:
+        start_epoch, history = restore_checkpoint(model, resume_from, record)
+    model._training_record = record
     n = len(X_train)
     steps = math.ceil(n / batch_size)
     keys = ["loss", *(m.name for m in model._make_metrics())]
