@@ -130,3 +130,21 @@ def test_every_bad_argument_is_one_readable_line(
     data = Path(model_path).read_bytes()
     Path(model_path).write_bytes(data[:-10])
     _error(capsys, ["evaluate", model_path, "--data", "moons"], "truncated")
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragments"),
+    [
+        (["--seed", "1"], ["--seed 0 (this run: 1)"]),
+        (["--test-size", "0.3"], ["--test-size 0.2 (this run: 0.3)"]),
+        (["--seed", "2", "--data", "circles"], ["--data 'moons' (this run: 'circles')", "--seed"]),
+    ],
+)
+def test_resume_under_other_data_settings_is_refused_naming_the_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], fragments: list[str]
+) -> None:
+    path = str(tmp_path / "ckpt.safetensors")
+    _json(capsys, ["train", *MOONS, "--epochs", "1", "--save", path, "--json"])
+    argv = ["train", *MOONS, "--epochs", "3", "--resume", path, *flags]
+    _error(capsys, argv, "Cannot resume", "ckpt.safetensors", *fragments)
+    assert mg.nn.load(path)._epochs_done == 1  # nothing was trained or saved

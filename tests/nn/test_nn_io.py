@@ -357,3 +357,41 @@ def test_schema_tables_follow_the_constructors(table: str, classes: dict[str, ty
         assert set(required) == {
             p for p, v in parameters.items() if v.default is inspect.Parameter.empty
         }, name
+
+
+# -- resume only under the settings the checkpoint was trained with --------------------------
+
+_FIT = {"batch_size": 16, "validation_split": 0.2, "seed": 0, "verbose": 0}
+
+
+@pytest.mark.parametrize(
+    ("model_options", "fit_options", "data_seed", "match"),
+    [
+        ({}, {"seed": 1}, 0, r"trained with seed=0, this fit has seed=1"),
+        ({}, {"validation_split": 0.3}, 0, r"validation_split=0.2, this fit has validation_sp"),
+        ({}, {}, 1, r"trained on other data \(90 samples, fingerprint \w{12}\), this fit has 90"),
+        ({"seed": 5}, {}, 0, r"its seed is 4, the model's 5"),
+        (
+            {"activation": "relu"},
+            {},
+            0,
+            r"layer 1 \(Dense\) has activation='tanh' in the file, activation='relu' in the mod",
+        ),
+    ],
+    ids=["fit seed", "validation split", "data", "model seed", "activation"],
+)
+def test_resume_refuses_other_settings_naming_the_difference(
+    tmp_path: Path,
+    model_options: dict[str, Any],
+    fit_options: dict[str, Any],
+    data_seed: int,
+    match: str,
+) -> None:
+    checkpoint = tmp_path / "ckpt.safetensors"
+    callbacks = [mg.nn.ModelCheckpoint(checkpoint)]
+    _fresh().fit(*_data(), epochs=1, callbacks=callbacks, **_FIT)
+    model = _fresh(**model_options)
+    with pytest.raises(ValueError, match=r"Cannot resume from '.*ckpt\.safetensors': .*" + match):
+        model.fit(*_data(seed=data_seed), epochs=3, resume_from=checkpoint, **_FIT | fit_options)
+    resumed = _fresh().fit(*_data(), epochs=3, resume_from=checkpoint, **_FIT)  # same settings
+    assert resumed.epoch == [0, 1, 2]

@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "test_size": args.test_size,
     }
+    if args.resume:
+        _check_resume(args.resume, model.info)
     # --save is one literal file, the one --resume reads: braces are escaped so that
     # ModelCheckpoint's {epoch} template formatting leaves the name as the user wrote it.
     literal = args.save.replace("{", "{{").replace("}", "}}") if args.save else None
@@ -187,6 +189,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(document)
     return 0
+
+
+# model.info key -> the flag that sets it
+_RESUME_FLAGS = {
+    "dataset": "--data",
+    "target_name": "--target",
+    "seed": "--seed",
+    "test_size": "--test-size",
+}
+
+
+def _check_resume(path: str, info: dict[str, Any]) -> None:
+    """Refuse to continue a run under other data settings, naming the flags that differ.
+
+    Another --seed or --test-size draws another test split, overlapping the rows the saved
+    model trained on (its test accuracy would be meaningless). `fit` refuses other data too;
+    this says it in flags.
+    """
+    import memograd as mg
+
+    saved = mg.nn.load(path).info
+    differences = [
+        f"{flag} {saved[key]!r} (this run: {info[key]!r})"
+        for key, flag in _RESUME_FLAGS.items()
+        if key in saved and saved[key] != info[key]
+    ]
+    if differences:
+        raise CLIError(
+            f"Cannot resume from {path!r}: it was trained with {', '.join(differences)}. "
+            "Rerun with the settings it was trained with."
+        )
 
 
 def _results(
