@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import pickle
+import re
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -395,3 +396,24 @@ def test_resume_refuses_other_settings_naming_the_difference(
         model.fit(*_data(seed=data_seed), epochs=3, resume_from=checkpoint, **_FIT | fit_options)
     resumed = _fresh().fit(*_data(), epochs=3, resume_from=checkpoint, **_FIT)  # same settings
     assert resumed.epoch == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("info", "field"),
+    [
+        ({"classes": ["a"]}, "info.classes"),
+        ({"seed": "0"}, "info.seed"),
+        ({"test_size": 1.5}, "info.test_size"),
+    ],
+)
+def test_save_refuses_what_load_would_refuse(
+    tmp_path: Path, info: dict[str, Any], field: str
+) -> None:
+    model, path = _trained(tmp_path)
+    before = path.read_bytes()
+    model.info = info
+    with pytest.raises(
+        ValueError, match=rf"Cannot save '.*model\.safetensors'.*{re.escape(field)}"
+    ):
+        model.save(path)
+    assert path.read_bytes() == before

@@ -128,6 +128,8 @@ def save_model_file(
     path: str | os.PathLike[str],
     tensors: Mapping[str, NDArray[Any] | np.generic],
     metadata: Mapping[str, Any],
+    *,
+    check: Check | None = None,
 ) -> None:
     """Write `tensors` and the JSON-serializable `metadata` to `path` atomically.
 
@@ -140,6 +142,8 @@ def save_model_file(
             exactly (bool, (u)int8..64, float16/32/64).
         metadata: a JSON-serializable mapping (strict JSON: no NaN or infinity). It comes back
             from `load_model_file` as JSON gives it: tuples become lists, keys become strings.
+        check: the `check` the file will be loaded with, run here on the metadata as it will
+            be read, so that nothing is written that would not load.
 
     Raises:
         TypeError: a tensor is not a numpy array or has an unsupported dtype, or the metadata
@@ -171,8 +175,10 @@ def save_model_file(
         raise ValueError(
             f"Model metadata contains NaN or infinity, which JSON cannot store: {exc}"
         ) from exc
-    # The checksum is computed on what a reader will parse (tuples are lists, keys strings).
+    # The checks and the checksum see what a reader will parse (tuples are lists, ...).
     document = json.loads(text)
+    if check is not None:
+        check(document["metadata"], {n: (a.dtype.name, a.shape) for n, a in arrays.items()})
     document["sha256"] = _checksum(document, arrays)
     write_bytes(path, save(arrays, metadata={METADATA_KEY: json.dumps(document)}))
 

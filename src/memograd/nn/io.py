@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memograd.nn._fileformat import load_model_file, save_model_file
+from memograd.nn._fileformat import Check, load_model_file, save_model_file
 from memograd.nn._model_schema import KIND, check_model
 from memograd.nn._schema import SchemaError
 from memograd.nn.history import History
@@ -83,28 +83,33 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
             metadata["optimizer_state"] = {"iterations": state["iterations"]}
             for key, buffer in state["slots"].items():
                 tensors[_OPTIMIZER + key] = buffer
-    save_model_file(path, tensors, metadata)
+    save_model_file(path, tensors, metadata, check=_check(f"Cannot save {str(path)!r}: the model"))
+
+
+def _check(prefix: str) -> Check:
+    """`check_model` with errors that start with `prefix` (which names the file)."""
+
+    def check(metadata: dict[str, Any], shapes: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+        if metadata.get("kind") != KIND:
+            raise ValueError(
+                f"{prefix} is a memograd file but not a saved model "
+                f"(kind={metadata.get('kind')!r}); write one with model.save(path)."
+            )
+        try:
+            check_model(metadata, shapes)
+        except SchemaError as error:
+            raise ValueError(f"{prefix} has an invalid {error}") from None
+        except ValueError as error:
+            raise ValueError(f"{prefix} {error}") from None
+
+    return check
 
 
 def _read(
     path: str | os.PathLike[str], where: str, verify: bool = True
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The file's tensors and metadata, validated before the tensors are read."""
-
-    def check(metadata: dict[str, Any], shapes: dict[str, tuple[str, tuple[int, ...]]]) -> None:
-        if metadata.get("kind") != KIND:
-            raise ValueError(
-                f"Model file {where} is a memograd file but not a saved model "
-                f"(kind={metadata.get('kind')!r}); write one with model.save(path)."
-            )
-        try:
-            check_model(metadata, shapes)
-        except SchemaError as error:
-            raise ValueError(f"Model file {where} has an invalid {error}") from None
-        except ValueError as error:
-            raise ValueError(f"Model file {where} {error}") from None
-
-    return load_model_file(path, verify=verify, check=check)
+    return load_model_file(path, verify=verify, check=_check(f"Model file {where}"))
 
 
 def _restore_optimizer(
