@@ -10,10 +10,10 @@ import pytest
 
 import memograd as mg
 from memograd import data
-from memograd.data import _csv, _datasets, _split, _validation
+from memograd.data import _csv, _csv_cells, _datasets, _split, _validation
 
 
-@pytest.mark.parametrize("module", [data, _csv, _datasets, _split, _validation])
+@pytest.mark.parametrize("module", [data, _csv, _csv_cells, _datasets, _split, _validation])
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0
@@ -135,7 +135,8 @@ def test_unknown_name_lists_valid_names() -> None:
     [
         ({"name": "digits", "n_samples": 10}, "`n_samples` applies to the generated"),
         ({"name": "iris", "noise": 0.1}, "`noise` applies to the generated"),
-        ({"name": "iris", "target": "x"}, "`target` selects a CSV column"),
+        ({"name": "iris", "target": "x"}, "`target` applies to a CSV file"),
+        ({"name": "iris", "task": "regression"}, "`task` applies to a CSV file"),
         ({"name": "moons", "n_samples": 0}, "expected a positive integer. Received: n_samples=0"),
         ({"name": "moons", "noise": -1.0}, "expected a non-negative number"),
         ({"name": "moons", "test_size": 1.5}, "Received: test_size=1.5"),

@@ -8,9 +8,14 @@ Example:
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memograd.cli._common import CLIError, add_json_flag, console, print_json
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from memograd.nn import Sequential
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
         )
         document.update(split="test", seed=seed, test_size=test_size)
     else:
-        table = mg.data.load_dataset(args.data, target=args.target)  # unknown names: a list
-        X, y = table.X, table.y
+        X, y = _csv_rows(model, args.data, args.target)
         document["split"] = "all rows"
     check_width(model, X, args.data, hint=False)
     scores = model.evaluate(X, y)
@@ -75,3 +79,33 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"{args.model} on {args.data} ({document['split']}, {len(X)} samples)")
     out.print(result)
     return 0
+
+
+def _csv_rows(model: Sequential, path: str, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """A CSV file's features and targets, the targets read as the model's own task and classes.
+
+    The file's labels are mapped onto the classes saved with the model by their names, so a
+    file holding only some of the classes (or in another order) is scored correctly; a
+    regression model reads integer targets as numbers, not as classes.
+    """
+    import numpy as np
+
+    import memograd as mg
+
+    regression = model.loss is not None and model.loss.name == "mse"
+    task = "regression" if regression else "classification"
+    table = mg.data.load_dataset(path, target=target, task=task)  # unknown names: a list
+    known = model.info.get("classes")
+    if regression or table.classes is None or not isinstance(known, list):
+        return table.X, table.y  # a model without saved classes: labels as the file sorts them
+    index = {str(name): k for k, name in enumerate(known)}
+    unknown = [name for name in table.classes if name not in index]
+    if unknown:
+        shown = ", ".join(repr(str(name)) for name in known[:10])
+        raise CLIError(
+            f"CSV file {path!r}, target column {table.target_name!r}: the label "
+            f"{unknown[0][:40]!r} is not one of the model's classes ({shown}"
+            f"{', ...' if len(known) > 10 else ''})."
+        )
+    to_model = np.array([index[name] for name in table.classes], dtype=np.int64)
+    return table.X, to_model[table.y]

@@ -8,8 +8,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 from typing import TYPE_CHECKING, Any
 
 from memograd.cli._common import CLIError, add_json_flag, print_json
@@ -36,36 +34,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def read_features(path: str) -> np.ndarray:
-    """Every column of a headed CSV file as float32 features (N, D), line-numbered errors."""
-    import numpy as np
-
-    where = repr(path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(n, row) for n, row in enumerate(csv.reader(f), start=1) if any(row)]
-    if len(rows) < 2:
-        raise CLIError(f"CSV file {where} needs a header row and at least one data row.")
-    header = rows[0][1]
-    X = np.empty((len(rows) - 1, len(header)), dtype=np.float32)
-    for r, (line, row) in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise CLIError(
-                f"CSV file {where}, line {line}: found {len(row)} field(s), expected {len(header)}."
-            )
-        for c, cell in enumerate(row):
-            try:
-                value = float(cell)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                raise CLIError(
-                    f"CSV file {where}, line {line}, column {header[c].strip()!r}: {cell!r} is "
-                    "not a finite number."
-                )
-            X[r, c] = value
-    return X
-
-
 def check_width(model: Sequential, X: np.ndarray, path: str, hint: bool) -> None:
     """One readable line when the file's feature count differs from the model's input."""
     expected = model.n_features
@@ -85,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
     import memograd as mg
 
     model = mg.nn.load(args.model)
-    if args.target is not None:
-        X = mg.data.read_csv(args.data, target=args.target).X
-    else:
-        X = read_features(args.data)
+    X, _ = mg.data.read_csv_features(args.data, ignore=args.target)  # errors name the line
     check_width(model, X, args.data, hint=args.target is None)
     outputs = model.predict(X)
     document: dict[str, Any] = {"model": args.model, "data": args.data, "rows": len(X)}

@@ -128,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
     hidden = _check_args(args)
     dataset = mg.data.load_dataset(args.data, seed=args.seed, target=args.target)
     classification = dataset.classes is not None
+    if dataset.classes is not None and len(dataset.classes) < 2:
+        raise CLIError(
+            f"The target column {dataset.target_name!r} of {dataset.name!r} holds one class "
+            f"only ({dataset.classes[0][:40]!r}); a classifier needs at least 2. Choose another "
+            "column with --target."
+        )
     X_train, X_test, y_train, y_test = mg.data.train_test_split(
         dataset.X, dataset.y, args.test_size, args.seed, stratify=classification
     )

@@ -13,7 +13,7 @@ Example:
     ((1437, 64), (360, 64), dtype('float32'), dtype('int64'))
 """
 
-from memograd.data._csv import CSVTable, read_csv
+from memograd.data._csv import CSVTable, read_csv, read_csv_features
 from memograd.data._datasets import DATASETS, Dataset, load, load_dataset, names
 from memograd.data._split import (
     Standardizer,
@@ -37,6 +37,7 @@ __all__ = [
     "names",
     "one_hot",
     "read_csv",
+    "read_csv_features",
     "train_test_split",
     "train_validation_split",
 ]

@@ -138,6 +138,7 @@ def load_dataset(
     target: int | str | None = None,
     n_samples: int | None = None,
     noise: float | None = None,
+    task: str | None = None,
 ) -> Dataset:
     """Load a whole dataset, unsplit and unscaled, with its feature and class names.
 
@@ -145,6 +146,8 @@ def load_dataset(
         name: one of `DATASETS` or a path to a CSV file (see `read_csv` for its rules).
         seed: seeds the generated datasets (moons, circles, xor).
         target: CSV only: the target column, by name or index (default: the last column).
+        task: CSV only: ``"classification"`` or ``"regression"`` reads the target column as
+            class labels or as numbers; None decides from its values (see `read_csv`).
         n_samples: generated datasets only (default 1000).
         noise: generated datasets only: standard deviation of the gaussian jitter
             (defaults: moons 0.2, circles 0.1, xor 0.0).
@@ -161,11 +164,12 @@ def load_dataset(
     """
     if isinstance(name, str) and name.strip().lower() in DATASETS:
         key = name.strip().lower()
-        if target is not None:
-            raise ValueError(
-                f"`target` selects a CSV column; dataset {key!r} has a fixed target. "
-                f"Received: target={target!r}"
-            )
+        for csv_arg, csv_value in (("target", target), ("task", task)):
+            if csv_value is not None:
+                raise ValueError(
+                    f"`{csv_arg}` applies to a CSV file; dataset {key!r} has a fixed target. "
+                    f"Received: {csv_arg}={csv_value!r}"
+                )
         if key in _BUNDLED:
             for arg, value in (("n_samples", n_samples), ("noise", noise)):
                 if value is not None:
@@ -201,7 +205,7 @@ def load_dataset(
                 f"`{arg}` applies to the generated datasets ({', '.join(_GENERATED)}), "
                 f"not to a CSV file. Received: {arg}={value!r}"
             )
-    table = read_csv(name, target=target)
+    table = read_csv(name, target=target, task=task)
     return Dataset(
         name=str(name),
         X=table.X,
@@ -220,6 +224,7 @@ def load(
     target: int | str | None = None,
     n_samples: int | None = None,
     noise: float | None = None,
+    task: str | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[Any], NDArray[Any]]:
     """Load a dataset and split it: ``X_train, X_test, y_train, y_test``.
 
@@ -233,7 +238,7 @@ def load(
         test_size: a fraction in (0, 1) or a number of test samples.
         seed: seeds both the generated data and the split.
         standardize: standardize the features (fitted on the training part).
-        target, n_samples, noise: as in `load_dataset`.
+        target, n_samples, noise, task: as in `load_dataset`.
 
     Returns:
         X_train, X_test as float32 (N, D); y_train, y_test as int64 labels (or float32 targets).
@@ -243,10 +248,16 @@ def load(
         >>> X_train.shape, round(float(X_train.mean()), 6)
         ((800, 2), 0.0)
     """
-    ds = load_dataset(name, seed=seed, target=target, n_samples=n_samples, noise=noise)
-    X_train, X_test, y_train, y_test = train_test_split(
-        ds.X, ds.y, test_size, seed, stratify=ds.classes is not None
-    )
+    ds = load_dataset(name, seed=seed, target=target, n_samples=n_samples, noise=noise, task=task)
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(
+            ds.X, ds.y, test_size, seed, stratify=ds.classes is not None
+        )
+    except ValueError as exc:
+        if ds.name in DATASETS:
+            raise
+        # The file's rows cannot be split as asked (too few, or a class with one row).
+        raise ValueError(f"CSV file {ds.name!r}: {exc}") from exc
     if standardize:
         scaler = Standardizer.fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
