@@ -10,10 +10,12 @@ import pytest
 
 import memograd as mg
 from memograd import data
-from memograd.data import _csv, _csv_cells, _datasets, _split, _validation
+from memograd.data import _csv, _csv_cells, _csv_scan, _datasets, _split, _validation
 
 
-@pytest.mark.parametrize("module", [data, _csv, _csv_cells, _datasets, _split, _validation])
+@pytest.mark.parametrize(
+    "module", [data, _csv, _csv_cells, _csv_scan, _datasets, _split, _validation]
+)
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0

@@ -7,7 +7,7 @@ The rules are few and strict, so a mistake in the file is reported where it is:
 - every feature cell is a finite number that fits float32; blank lines are skipped;
 - the target column (by name or index; the last column by default) may hold numbers or text.
   Text or integer targets become classes 0..k-1 (sorted); other numbers are regression targets.
-  What a cell may hold is in `memograd.data._csv_cells`.
+  What a cell may hold is in `memograd.data._csv_cells`; the pass over the file in `_csv_scan`.
 
 Every problem is a `ValueError` (`OSError` when the file cannot be opened) whose message names
 the file, the line and, for a cell, the column; cells are quoted at most 40 characters long.
@@ -26,8 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import codecs
-import csv
 import os
 import re
 from dataclasses import dataclass
@@ -36,11 +34,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from memograd.data._csv_cells import BadCell, encode_target, is_number, parse_features, show
+from memograd.data._csv_cells import BadCell, encode_target, show
+from memograd.data._csv_scan import columns_list, scan
 
 __all__ = ["CSVTable", "read_csv", "read_csv_features"]
-
-_COLUMNS_SHOWN = 10  # header names listed in a message
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,29 +49,6 @@ class CSVTable:
     feature_names: tuple[str, ...]
     target_name: str
     classes: tuple[str, ...] | None  # None: regression targets
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """A file's header and data records, each with the line it starts on."""
-
-    where: str  # "CSV file '<path>'"
-    header: list[str]
-    lines: list[int]  # lines[r]: the line data record r starts on
-    records: list[list[str]]
-
-    def problem(self, bad: BadCell, target: int | None = None) -> ValueError:
-        kind = "target column" if bad.column == target else "column"
-        return ValueError(
-            f"{self.where}, line {self.lines[bad.row]}, {kind} {self.header[bad.column]!r}: "
-            f"the cell {bad.problem}."
-        )
-
-
-def _columns(header: list[str]) -> str:
-    names = ", ".join(show(h) for h in header[:_COLUMNS_SHOWN])
-    more = len(header) - _COLUMNS_SHOWN
-    return names + (f", ... ({more} more)" if more > 0 else "")
 
 
 def _resolve_target(target: int | str | None, header: list[str], where: str) -> int:
@@ -92,7 +66,7 @@ def _resolve_target(target: int | str | None, header: list[str], where: str) -> 
         else:
             raise ValueError(
                 f"Target column {show(target)} not found in {where}; available columns: "
-                f"{_columns(header)}."
+                f"{columns_list(header)}."
             )
     if isinstance(target, bool) or not isinstance(target, int):
         raise TypeError(
@@ -135,24 +109,27 @@ def read_csv(
             "Received an invalid value for `task`, expected 'classification', 'regression' "
             f"or None. Received: task={task!r}"
         )
-    rows = _read(path)
-    if len(rows.header) < 2:
-        raise ValueError(
-            f"{rows.where} has a single column {show(rows.header[0])}; expected at least one "
-            "feature column and a target column."
-        )
-    t = _resolve_target(target, rows.header, rows.where)
-    feature_cols = [c for c in range(len(rows.header)) if c != t]
+
+    def choose(header: list[str], where: str) -> tuple[list[int], int | None]:
+        if len(header) < 2:
+            raise ValueError(
+                f"{where} has a single column {show(header[0])}; expected at least one "
+                "feature column and a target column."
+            )
+        t = _resolve_target(target, header, where)
+        return [c for c in range(len(header)) if c != t], t
+
+    table = scan(path, choose)
+    assert table.target is not None
     try:
-        X = parse_features(rows.records, feature_cols)  # (N, D)
-        y, classes = encode_target([record[t] for record in rows.records], column=t, task=task)
+        y, classes = encode_target(table.target_cells, task=task)
     except BadCell as bad:
-        raise rows.problem(bad, target=t) from None
+        raise table.cell_error(bad.row, table.target, bad.problem) from None
     return CSVTable(
-        X=X,
+        X=table.X,
         y=y,
-        feature_names=tuple(rows.header[c] for c in feature_cols),
-        target_name=rows.header[t],
+        feature_names=tuple(table.header[c] for c in table.features),
+        target_name=table.header[table.target],
         classes=classes,
     )
 
@@ -168,104 +145,13 @@ def read_csv_features(
     Example:
         >>> X, names = read_csv_features("new_rows.csv")  # doctest: +SKIP
     """
-    rows = _read(path)
-    skip = None if ignore is None else _resolve_target(ignore, rows.header, rows.where)
-    columns = [c for c in range(len(rows.header)) if c != skip]
-    if not columns:
-        raise ValueError(f"{rows.where} has no feature column left after ignoring {ignore!r}.")
-    try:
-        X = parse_features(rows.records, columns)
-    except BadCell as bad:
-        raise rows.problem(bad) from None
-    return X, tuple(rows.header[c] for c in columns)
 
+    def choose(header: list[str], where: str) -> tuple[list[int], int | None]:
+        skip = None if ignore is None else _resolve_target(ignore, header, where)
+        columns = [c for c in range(len(header)) if c != skip]
+        if not columns:
+            raise ValueError(f"{where} has no column left after ignoring {ignore!r}.")
+        return columns, None
 
-def _read(path: str | os.PathLike[str]) -> _Rows:
-    """The header and the records of a well-formed, headed CSV file with data rows."""
-    where = f"CSV file {str(path)!r}"
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            lines, records = _records(csv.reader(f, strict=True), where)
-    except UnicodeDecodeError:
-        raise ValueError(f"{where} is not UTF-8 text: {_first_invalid_utf8(path)}.") from None
-    if not records:
-        raise ValueError(f"{where} is empty; expected a header row followed by data rows.")
-    header = [h.strip() for h in records[0]]
-    _check_header(header, lines[0], where)
-    if len(records) == 1:
-        raise ValueError(f"{where} has a header (line {lines[0]}) but no data rows.")
-    for line, record in zip(lines[1:], records[1:], strict=True):
-        if len(record) != len(header):
-            raise ValueError(
-                f"{where}, line {line}: found {len(record)} field(s), expected {len(header)} "
-                f"(the header has columns {_columns(header)})."
-            )
-    return _Rows(where, header, lines[1:], records[1:])
-
-
-def _records(reader: Any, where: str) -> tuple[list[int], list[list[str]]]:
-    """Non-blank records and the line each starts on; csv errors become short ValueErrors."""
-    lines: list[int] = []
-    records: list[list[str]] = []
-    start = 1
-    try:
-        for record in reader:
-            if record and any(cell.strip() for cell in record):
-                lines.append(start)
-                records.append(record)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ValueError(f"{where}, line {start}: {_csv_problem(str(exc))}") from None
-    return lines, records
-
-
-def _csv_problem(message: str) -> str:
-    """The csv module's error, said for a person; none of them quotes the file's content."""
-    if message.startswith("field larger than field limit"):
-        return (
-            f"a cell is longer than {csv.field_size_limit():,} characters (the csv module's "
-            "field_size_limit); is a quote left open?"
-        )
-    if message == "unexpected end of data":
-        return (
-            "a quoted cell in the record starting on this line is never closed (the file "
-            "ends inside the quotes)"
-        )
-    return message
-
-
-def _first_invalid_utf8(path: str | os.PathLike[str]) -> str:
-    """Where the first byte that is not UTF-8 is: byte offset and line, read in chunks."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = newlines = 0  # bytes fed to the decoder so far, and the newlines among them
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(1 << 16)
-            try:
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                # exc.object is the decoder's pending bytes (from before `offset`) + chunk
-                position = offset - (len(exc.object) - len(chunk)) + exc.start
-                newlines += chunk[: max(position - offset, 0)].count(b"\n")
-                bad = bytes(exc.object[exc.start : exc.end]).hex(" ")
-                return f"byte {position:,} (line {newlines + 1}) is 0x{bad} ({exc.reason})"
-            if not chunk:
-                return "the text could not be decoded"  # changed since it was first read
-            offset += len(chunk)
-            newlines += chunk.count(b"\n")
-
-
-def _check_header(header: list[str], line: int, where: str) -> None:
-    if all(is_number(h) for h in header):
-        raise ValueError(
-            f"{where}, line {line}: the first row holds only numbers ({_columns(header)}), "
-            "so it looks like data; add a header row naming the columns."
-        )
-    for c, name in enumerate(header):
-        if not name:
-            raise ValueError(f"{where}, line {line}: column {c} has an empty name.")
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise ValueError(f"{where}, line {line}: the column name {show(name)} appears twice.")
-        seen.add(name)
+    table = scan(path, choose)
+    return table.X, tuple(table.header[c] for c in table.features)

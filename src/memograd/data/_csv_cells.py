@@ -18,13 +18,13 @@ every cell is matched against this grammar before it is converted.
   refused). Otherwise every cell is a text label, kept exactly as written (trimmed), sorted by
   text. A ``nan``/``inf`` spelling is refused in a target: a missing value is not a class.
 
-Problems are raised as `BadCell` (row and column inside the block, and what is wrong); the
-reader turns them into a `ValueError` naming the file, the line and the column.
+Problems are raised as `BadCell` (what is wrong and, for a target, which row); the reader
+turns them into a `ValueError` naming the file, the line and the column.
 
 Example:
-    >>> parse_features([["1", " -2.5e1"]], [0, 1]).tolist()
-    [[1.0, -25.0]]
-    >>> encode_target(["1e20", "100000000000000000001", "1E20"], column=0)[1]
+    >>> feature_value(" -2.5e1")
+    -25.0
+    >>> encode_target(["1e20", "100000000000000000001", "1E20"])[1]
     ('100000000000000000000', '100000000000000000001')
 """
 
@@ -37,22 +37,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BadCell", "encode_target", "is_number", "parse_features", "show"]
+__all__ = ["BadCell", "encode_target", "feature_value", "is_number", "show"]
 
 _NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
 _NON_FINITE = re.compile(r"[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*", re.IGNORECASE)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: float32 rounds every float64 at least this large to infinity (FLT_MAX + half an ulp).
+_FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 #: Python's own default limit for converting between int and text (sys.int_info).
 _MAX_LABEL_DIGITS = 4300
 _SHOWN = 40  # characters of a cell quoted in a message
 
 
 class BadCell(Exception):
-    """A cell that breaks the rules: `row` and `column` index the block; `problem` says why."""
+    """A cell that breaks the rules: `problem` says why; `row` indexes the target cells."""
 
-    def __init__(self, row: int, column: int, problem: str) -> None:
+    def __init__(self, problem: str, row: int = 0) -> None:
         super().__init__(problem)
-        self.row, self.column, self.problem = row, column, problem
+        self.problem, self.row = problem, row
 
 
 def show(cell: str) -> str:
@@ -79,34 +81,22 @@ def _not_a_number(cell: str) -> str:
     )
 
 
-def _to_float32(values: NDArray[np.float64]) -> tuple[NDArray[np.float32], tuple[int, int] | None]:
-    """`values` cast to float32, and the (row, column) of the first one that overflows it."""
-    with np.errstate(over="ignore"):
-        out = values.astype(np.float32)
-    overflow = np.argwhere(np.isinf(out))
-    first = None if not overflow.size else (int(overflow[0][0]), int(overflow[0][1]))
-    return out, first
+def _float32_value(cell: str) -> float:
+    value = float(cell)  # "1e999" is inf here, refused below with the rest
+    if not -_FLOAT32_OVERFLOW < value < _FLOAT32_OVERFLOW:
+        raise BadCell(
+            f"holds {show(cell)}, a number too large for float32 (largest {_FLOAT32_MAX:.8g})"
+        )
+    return value
 
 
-def _too_large(cell: str) -> str:
-    return f"holds {show(cell)}, a number too large for float32 (largest {_FLOAT32_MAX:.8g})"
-
-
-def parse_features(rows: list[list[str]], columns: list[int]) -> NDArray[np.float32]:
-    """The cells ``rows[r][c]`` for c in `columns` as a float32 array (len(rows), len(columns))."""
-    values = np.empty((len(rows), len(columns)), dtype=np.float64)
-    for r, row in enumerate(rows):
-        for j, c in enumerate(columns):
-            cell = row[c]
-            if _NUMBER.fullmatch(cell) is None:
-                hint = ". Feature columns must be numeric with no missing values"
-                raise BadCell(r, c, _not_a_number(cell) + hint)
-            values[r, j] = float(cell)  # "1e999" is inf here: the overflow check refuses it
-    out, overflow = _to_float32(values)
-    if overflow is not None:
-        r, c = overflow[0], columns[overflow[1]]
-        raise BadCell(r, c, _too_large(rows[r][c]))
-    return out
+def feature_value(cell: str) -> float:
+    """The number a feature cell holds; it fits float32 (the value is a float64)."""
+    if _NUMBER.fullmatch(cell) is None:
+        raise BadCell(
+            _not_a_number(cell) + ". Feature columns must be numeric with no missing values"
+        )
+    return _float32_value(cell)
 
 
 def _integer_digits(cell: str) -> tuple[str, int] | None:
@@ -125,57 +115,57 @@ def _integer_digits(cell: str) -> tuple[str, int] | None:
 
 
 def encode_target(
-    cells: list[str], column: int, task: str | None = None
+    cells: list[str], task: str | None = None
 ) -> tuple[NDArray[Any], tuple[str, ...] | None]:
     """Class indices (int64) and class names, or float32 regression targets and None.
 
-    `column` is the target's column index, used in `BadCell`. `task` ``"classification"``
-    or ``"regression"`` overrides the choice made from the values (None).
+    `task` ``"classification"`` or ``"regression"`` overrides the choice the values make (None).
     """
     numeric = True
     for r, cell in enumerate(cells):
         if not cell.strip():
-            raise BadCell(r, column, "is empty")
+            raise BadCell("is empty", r)
         if _NON_FINITE.fullmatch(cell):
             raise BadCell(
-                r,
-                column,
                 f"holds {show(cell)}, a missing or non-finite value; a target must be a class "
                 "label or a finite number",
+                r,
             )
         if _NUMBER.fullmatch(cell) is None:
             if task == "regression":
-                raise BadCell(r, column, _not_a_number(cell) + " (a regression target)")
+                raise BadCell(_not_a_number(cell) + " (a regression target)", r)
             numeric = False
     if task == "regression":
-        return _regression(cells, column), None
+        return _regression(cells), None
     if not numeric:
         return _classes([cell.strip() for cell in cells], key=None)
     integers = [_integer_digits(cell) for cell in cells]
     if any(i is None for i in integers):  # a fraction
         if task == "classification":
             return _classes([cell.strip() for cell in cells], key=None)
-        return _regression(cells, column), None
+        return _regression(cells), None
     labels: list[str] = []
     for r, integer in enumerate(integers):
         assert integer is not None
         digits, zeros = integer
         if len(digits.lstrip("-")) + zeros > _MAX_LABEL_DIGITS:
             raise BadCell(
-                r,
-                column,
                 f"holds {show(cells[r])}, an integer label with more than {_MAX_LABEL_DIGITS} "
                 "digits, too large to keep exactly",
+                r,
             )
         labels.append(digits + "0" * zeros)
     return _classes(labels, key=Decimal)
 
 
-def _regression(cells: list[str], column: int) -> NDArray[np.float32]:
-    out, overflow = _to_float32(np.array([float(c) for c in cells], dtype=np.float64)[:, None])
-    if overflow is not None:
-        raise BadCell(overflow[0], column, _too_large(cells[overflow[0]]))
-    return out[:, 0]
+def _regression(cells: list[str]) -> NDArray[np.float32]:
+    values = np.empty(len(cells), dtype=np.float32)
+    for r, cell in enumerate(cells):
+        try:
+            values[r] = _float32_value(cell)
+        except BadCell as bad:
+            raise BadCell(bad.problem, r) from None
+    return values
 
 
 def _classes(labels: list[str], key: Any) -> tuple[NDArray[np.int64], tuple[str, ...]]:
