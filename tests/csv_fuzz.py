@@ -118,18 +118,20 @@ def mutate(text: str, rng: random.Random) -> tuple[bytes, list[str]]:
             i = rng.randrange(len(lines))
             lines[i] = lines[i] + ",1" * rng.choice([100, 10_000])
             text = "\n".join(lines)
-        elif op == "long" and done.count("long") == 1:  # up to ~4,000 rows
+        elif op == "long" and len(text) < 100_000:  # up to ~4,000 rows, a few MB
             text = text + text.partition("\n")[2] * rng.choice([10, 100])
         elif op == "encoding":
             encoding = rng.choice(["utf-16", "latin-1", "cp1252"])
         elif op == "quote":
             start, _ = rng.choice(_cells(text))
             text = text[:start] + '"' + text[start:]
-    data = bytearray(text.encode(encoding, errors="replace"))
-    for _ in range(done.count("flip")):
-        if data:
-            data[rng.randrange(len(data))] = rng.randrange(256)
-    return bytes(data), done
+    data = text.encode(encoding, errors="replace")
+    if "flip" in done and data:
+        flipped = bytearray(data)
+        for _ in range(done.count("flip")):
+            flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+        data = bytes(flipped)
+    return data, done
 
 
 def check_loaded(parts: tuple[Any, ...]) -> str | None:

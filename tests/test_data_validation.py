@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -113,6 +114,24 @@ def test_check_labels_accepts_the_three_forms() -> None:
 def test_check_labels_names_the_bad_value_and_width(y: object, n: int, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         check_labels(y, n)
+
+
+@pytest.mark.parametrize(
+    ("y", "label"),
+    [
+        (np.array([0.0, 1e20]), "100000000000000000000"),
+        (np.array([0, 2**63], dtype=np.uint64), "9223372036854775808"),
+        ([0, 2**64 + 1], "18446744073709551617"),  # beyond uint64: a list of Python ints
+        ([0, -(2**70)], "-1180591620717411303424"),
+    ],
+)
+def test_check_labels_reports_huge_labels_exactly(y: object, label: str) -> None:
+    # Before: cast to int64 first, 2**63 and 1e20 were reported as -9223372036854775808 (with
+    # a RuntimeWarning), and a list of big ints as "text labels".
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"contains the label {label} \(at index 1\)"):
+            check_labels(y, n_classes=3)
 
 
 def test_check_labels_validates_n_classes() -> None:

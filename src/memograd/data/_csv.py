@@ -124,7 +124,7 @@ def read_csv(
     try:
         y, classes = encode_target(table.target_cells, task=task)
     except BadCell as bad:
-        raise table.cell_error(bad.row, table.target, bad.problem) from None
+        raise table.cell_error(bad.index, table.target, bad.problem) from None
     return CSVTable(
         X=table.X,
         y=y,

@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BadCell", "encode_target", "feature_value", "is_number", "show"]
+__all__ = ["BadCell", "encode_target", "feature_value", "feature_values", "is_number", "show"]
 
 _NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
+#: Numbers joined by \x1f (never part of one): a whole row checked in one match.
+_NUMBERS = re.compile(rf"(?:{_NUMBER.pattern})(?:\x1f(?:{_NUMBER.pattern}))*")
 _NON_FINITE = re.compile(r"[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*", re.IGNORECASE)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: float32 rounds every float64 at least this large to infinity (FLT_MAX + half an ulp).
@@ -50,11 +52,11 @@ _SHOWN = 40  # characters of a cell quoted in a message
 
 
 class BadCell(Exception):
-    """A cell that breaks the rules: `problem` says why; `row` indexes the target cells."""
+    """A cell that breaks the rules: `problem` says why; `index` is its place in the list given."""
 
-    def __init__(self, problem: str, row: int = 0) -> None:
+    def __init__(self, problem: str, index: int = 0) -> None:
         super().__init__(problem)
-        self.problem, self.row = problem, row
+        self.problem, self.index = problem, index
 
 
 def show(cell: str) -> str:
@@ -97,6 +99,27 @@ def feature_value(cell: str) -> float:
             _not_a_number(cell) + ". Feature columns must be numeric with no missing values"
         )
     return _float32_value(cell)
+
+
+def feature_values(cells: list[str]) -> list[float]:
+    """`feature_value` of every cell; a bad one raises `BadCell` with its index in `cells`.
+
+    The common case (every cell fine) takes one regex match and C-level loops per row.
+    """
+    if _NUMBERS.fullmatch("\x1f".join(cells)) is not None:
+        try:
+            values = list(map(float, cells))
+        except ValueError:  # a cell holding the separator: the slow path says which
+            pass
+        else:
+            if not values or max(map(abs, values)) < _FLOAT32_OVERFLOW:
+                return values
+    for index, cell in enumerate(cells):
+        try:
+            feature_value(cell)
+        except BadCell as bad:
+            raise BadCell(bad.problem, index) from None
+    raise AssertionError("a row failed the fast check but passed every cell")  # pragma: no cover
 
 
 def _integer_digits(cell: str) -> tuple[str, int] | None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from memograd.data._csv_cells import BadCell, feature_value, is_number, show
+from memograd.data._csv_cells import BadCell, feature_values, is_number, show
 
 __all__ = ["Scan", "columns_list", "scan"]
 
@@ -98,13 +98,13 @@ def _scan(reader: Any, where: str, choose: ChooseColumns) -> Scan:
                     f"{where}, line {line}: found {len(record)} field(s), expected "
                     f"{len(header)} (the header has columns {columns_list(header)})."
                 )
-            for c in features:
-                try:
-                    values.append(feature_value(record[c]))
-                except BadCell as bad:
-                    raise ValueError(
-                        f"{where}, line {line}, column {header[c]!r}: the cell {bad.problem}."
-                    ) from None
+            try:
+                values.extend(feature_values([record[c] for c in features]))
+            except BadCell as bad:
+                name = header[features[bad.index]]
+                raise ValueError(
+                    f"{where}, line {line}, column {name!r}: the cell {bad.problem}."
+                ) from None
             if target is not None:
                 target_cells.append(record[target])
             lines.append(line)

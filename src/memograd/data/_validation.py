@@ -182,7 +182,8 @@ def check_labels(y: Any, n_classes: int, *, name: str = "y") -> NDArray[np.int64
         )
     n_classes = int(n_classes)
     arr = _as_array(y, name)
-    _check_numeric(arr, name)
+    if not (arr.dtype == object and all(isinstance(v, int | np.integer) for v in arr.flat)):
+        _check_numeric(arr, name)  # Python ints beyond int64 ([0, 2**63]) stay exact below
     units = f"{n_classes} output unit" + ("" if n_classes == 1 else "s")
     if arr.ndim == 2 and arr.shape[1] == n_classes and n_classes > 1:
         return _one_hot_to_index(arr, name)
@@ -202,17 +203,19 @@ def check_labels(y: Any, n_classes: int, *, name: str = "y") -> NDArray[np.int64
                 f"`{name}` contains the value {arr[i].item()!r} at index {i}; class labels must be "
                 f"integers in [0, {n_classes}) for a model with {units}."
             )
-    labels = arr.astype(np.int64)
     high = 2 if n_classes == 1 else n_classes
-    bad = np.flatnonzero((labels < 0) | (labels >= high))
+    # Compared in the labels' own type: a cast to int64 first would wrap 2**63 to -2**63.
+    bad = np.flatnonzero((arr < 0) | (arr >= high))
     if bad.size:
         i = int(bad[0])
+        value = arr[i].item() if isinstance(arr[i], np.generic) else arr[i]
+        label = int(value) if isinstance(value, float) else value  # integral: checked above
         allowed = "0 or 1 (binary)" if n_classes == 1 else f"integers in [0, {n_classes})"
         raise ValueError(
-            f"`{name}` contains the label {labels[i]} (at index {i}), but the model has "
+            f"`{name}` contains the label {label} (at index {i}), but the model has "
             f"{units}, so labels must be {allowed}."
         )
-    return labels
+    return arr.astype(np.int64)
 
 
 def _one_hot_to_index(arr: NDArray[Any], name: str) -> NDArray[np.int64]:
