@@ -42,6 +42,7 @@ __all__ = ["BadCell", "encode_target", "feature_value", "feature_values", "is_nu
 _NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
 #: Numbers joined by \x1f (never part of one): a whole row checked in one match.
 _NUMBERS = re.compile(rf"(?:{_NUMBER.pattern})(?:\x1f(?:{_NUMBER.pattern}))*")
+_PLAIN_INTEGER = re.compile(r"[ \t]*[+-]?[0-9]{1,18}[ \t]*")  # well inside int's text limit
 _NON_FINITE = re.compile(r"[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*", re.IGNORECASE)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: float32 rounds every float64 at least this large to infinity (FLT_MAX + half an ulp).
@@ -124,6 +125,8 @@ def feature_values(cells: list[str]) -> list[float]:
 
 def _integer_digits(cell: str) -> tuple[str, int] | None:
     """The integer `cell` denotes exactly, as (sign and digits, count of trailing zeros) or None."""
+    if _PLAIN_INTEGER.fullmatch(cell) is not None:  # the common case, without Decimal
+        return str(int(cell)), 0
     sign, digits, exponent = Decimal(cell.strip(" \t")).as_tuple()
     assert isinstance(exponent, int)  # the grammar admits finite numbers only
     if exponent < 0:
@@ -146,6 +149,8 @@ def encode_target(
     """
     numeric = True
     for r, cell in enumerate(cells):
+        if _NUMBER.fullmatch(cell) is not None:
+            continue
         if not cell.strip():
             raise BadCell("is empty", r)
         if _NON_FINITE.fullmatch(cell):
@@ -154,10 +159,9 @@ def encode_target(
                 "label or a finite number",
                 r,
             )
-        if _NUMBER.fullmatch(cell) is None:
-            if task == "regression":
-                raise BadCell(_not_a_number(cell) + " (a regression target)", r)
-            numeric = False
+        if task == "regression":
+            raise BadCell(_not_a_number(cell) + " (a regression target)", r)
+        numeric = False
     if task == "regression":
         return _regression(cells), None
     if not numeric:

@@ -86,7 +86,7 @@ def _scan(reader: Any, where: str, choose: ChooseColumns) -> Scan:
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
-            if not record or not any(cell.strip() for cell in record):
+            if not record or (not record[0].strip() and not any(c.strip() for c in record)):
                 continue  # a blank line
             if header is None:
                 header, header_line = [name.strip() for name in record], line
