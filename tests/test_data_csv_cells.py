@@ -105,6 +105,9 @@ def test_integer_label_too_long_to_keep_exactly_is_refused(tmp_path: Path) -> No
         "1.2.3",
         "1,5",
         "e3",
+        "1\x1f2",  # \x1f separates cells in the reader's one-regex-per-row check
+        "1\x1f",  # float() strips \x1c-\x1f and \x0b-\x0c as whitespace
+        "\x0c1",
     ],
 )
 def test_feature_outside_the_number_grammar_is_refused(tmp_path: Path, cell: str) -> None:

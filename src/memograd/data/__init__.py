@@ -2,7 +2,8 @@
 
 - `load(name, ...)` -> ``X_train, X_test, y_train, y_test`` for a name in `DATASETS`
   (digits, iris, breast_cancer, wine, moons, circles, xor) or a CSV path;
-  `load_dataset` returns the whole `Dataset` with feature and class names.
+  `load_dataset` returns the whole `Dataset` with feature and class names; `read_csv` and
+  `read_csv_features` read a CSV file (strict number grammar, errors name file, line, column).
 - `train_test_split`, `train_validation_split`, `Standardizer`, `batches`.
 - `check_X`, `check_X_y`, `check_labels`, `one_hot`: validation at the model's boundary.
 
