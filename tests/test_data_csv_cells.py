@@ -180,7 +180,7 @@ def test_cell_over_the_field_limit_names_file_and_line(tmp_path: Path) -> None:
         ValueError, match=r"long\.csv', line 3: a cell is longer than 131,072"
     ) as info:
         data.load(path)
-    assert len(str(info.value)) < 300
+    assert len(str(info.value)) - len(str(path)) < 300
 
 
 def test_unclosed_quote_does_not_dump_the_file(tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_unclosed_quote_does_not_dump_the_file(tmp_path: Path) -> None:
         ValueError, match=r"open\.csv', line 3: a quoted cell .* never closed"
     ) as info:
         data.read_csv(path)
-    assert "secret" not in str(info.value) and len(str(info.value)) < 300
+    assert "secret" not in str(info.value) and len(str(info.value)) - len(str(path)) < 300
 
 
 def test_quote_closed_lines_later_is_shown_short_with_a_hint(tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_quote_closed_lines_later_is_shown_short_with_a_hint(tmp_path: Path) -> 
     path = write(tmp_path, 'a,b,y\n1,"2\n' + tail + '5",1\n', "spans.csv")
     with pytest.raises(ValueError, match=r"line 2, column 'b'.*spans several lines") as info:
         data.read_csv(path)
-    assert "secret5" not in str(info.value) and len(str(info.value)) < 400
+    assert "secret5" not in str(info.value) and len(str(info.value)) - len(str(path)) < 400
 
 
 def test_not_utf8_names_file_byte_offset_and_line(tmp_path: Path) -> None:
@@ -228,4 +228,4 @@ def test_long_header_names_and_many_columns_are_shortened(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match=r"found 50 field\(s\), expected 51") as info:
         data.read_csv(path)
     assert "(1,000 characters)" in str(info.value) and "... (41 more)" in str(info.value)
-    assert len(str(info.value)) < 400
+    assert len(str(info.value)) - len(str(path)) < 400
