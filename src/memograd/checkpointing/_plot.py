@@ -82,7 +82,37 @@ def memory_figure(rows: Sequence[dict[str, Any]]) -> Any:
     tradeoff.set_ylabel("median step time (s)")
     tradeoff.set_title(f"time vs memory (width {width_max})")
     tradeoff.legend(fontsize=8)
+    for axes in (by_depth, by_width):
+        _plain_log_ticks(axes.yaxis)
+    _plain_log_ticks(tradeoff.xaxis)
+    _plain_log_ticks(tradeoff.yaxis)
     return fig
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    """Label a base-10 log axis with plain numbers at 1, 2, 5 × 10^k (at 10^k only when it
+    spans more than 2.5 decades, at every k × 10^k below half a decade); unlabelled minor
+    ticks in between.
+
+    On an axis spanning less than a decade matplotlib labels the minor ticks 2, 3, 4 and 6
+    × 10^k as "3×10⁰", and those run into each other ("3×10⁰4×10⁰").
+    """
+    import math
+
+    from matplotlib.ticker import LogLocator, NullFormatter, NullLocator, StrMethodFormatter
+
+    lo, hi = sorted(axis.get_view_interval())
+    decades = math.log10(hi / lo) if lo > 0 else math.inf
+    labelled: tuple[float, ...] = (1.0, 2.0, 5.0)
+    if decades > 2.5:
+        labelled = (1.0,)
+    elif decades < 0.5:  # 1, 2, 5 could leave a single label: label every integer multiple
+        labelled = tuple(float(k) for k in range(1, 10))
+    axis.set_major_locator(LogLocator(base=10, subs=labelled))
+    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    rest = tuple(float(k) for k in range(2, 10) if k not in labelled)
+    axis.set_minor_locator(LogLocator(base=10, subs=rest) if rest else NullLocator())
+    axis.set_minor_formatter(NullFormatter())
 
 
 def save_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> None:

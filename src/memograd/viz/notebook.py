@@ -29,7 +29,7 @@ def graph_figure(root: Any) -> Any | None:
 
 def trace_figure(recording: Any) -> Any | None:
     """The call tree(s) a `memograd.memo.trace()` recorded, or None when empty or too big."""
-    from memograd.viz.calltree import _MAX_NODES, draw_call_tree
+    from memograd.viz.calltree import _MAX_NODES, draw_call_tree, fit_width
 
     roots = list(getattr(recording, "roots", []))
     if not roots or sum(1 for _ in recording.walk()) > _MAX_NODES:
@@ -41,6 +41,7 @@ def trace_figure(recording: Any) -> Any | None:
     fig, axes = new_figure(4.0 * len(roots), 3.5, ncols=len(roots))
     for root, ax in zip(roots, axes, strict=True):
         draw_call_tree(root, ax=ax)
+    fit_width(fig, list(axes))
     return fig
 
 
