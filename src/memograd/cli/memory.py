@@ -118,7 +118,7 @@ def _load() -> float | None:
 def _size(n: int | None) -> str:
     if n is None:
         return "—"
-    for unit, scale in (("MiB", _MIB), ("KiB", 1024)):
+    for unit, scale in (("GiB", 1024 * _MIB), ("MiB", _MIB), ("KiB", 1024)):
         if n >= scale:
             return f"{n / scale:,.2f} {unit}"
     return f"{n} B"
@@ -131,15 +131,25 @@ def _label(policy: str) -> str:
 def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from memograd.report._fmt import seconds
+
+    # Narrow terminals: rich shrinks wrappable columns and cuts a word that does not fit with
+    # "…". So headers are short words, depth and width share a column, there is no outer
+    # border, and the columns whose words must stay whole (policy, shape, counts, 1.2e-07) do
+    # not wrap; the others wrap at a space ("588.00 KiB" over two lines). The table then fits
+    # 80 terminal columns.
     table = Table(
         title="Bytes held for backward per checkpoint policy (one training step; × = ratio to "
-        "'all')"
+        "'all')",
+        show_edge=False,
     )
-    table.add_column("policy")
-    for name in ("depth", "width", "peak saved", "closed form", "median step", "recomputed"):
+    table.add_column("policy", no_wrap=True)
+    table.add_column("depth\n×width", justify="right", no_wrap=True)
+    for name in ("peak\nsaved", "closed\nform", "median\nstep"):
         table.add_column(name, justify="right")
-    for name in ("max |Δgrad|", "tracemalloc"):
-        table.add_column(name, justify="right")
+    table.add_column("recom-\nputed", justify="right", no_wrap=True)
+    table.add_column("max\n|Δgrad|", justify="right", no_wrap=True)
+    table.add_column("trace-\nmalloc", justify="right")
     for r in rows:
         closed = r["closed_form_bytes"]
         closed_text = ""
@@ -148,11 +158,10 @@ def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
         traced = r["tracemalloc_peak_bytes"]
         table.add_row(
             _label(str(r["policy"])),
-            str(r["depth"]),
-            str(r["width"]),
+            f"{r['depth']}×{r['width']}",
             f"{_size(r['peak_saved_bytes'])}\n{r['saved_ratio']:.3f}×",
             closed_text,
-            f"{r['seconds'] * 1e3:,.1f} ms\n{r['seconds_ratio']:.2f}×",
+            f"{seconds(r['seconds'])}\n{r['seconds_ratio']:.2f}×",
             str(r["recomputed_layers"]),
             "0" if r["max_abs_grad_diff"] == 0 else f"{r['max_abs_grad_diff']:.1e}",
             _size(traced) + ("" if traced is None else f"\n{r['tracemalloc_ratio']:.2f}×"),
