@@ -13,6 +13,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 
 
 def progress(*, enabled: bool = True, stream_is_tty: bool | None = None) -> Progress:
@@ -29,8 +30,11 @@ def progress(*, enabled: bool = True, stream_is_tty: bool | None = None) -> Prog
     """
     is_tty = sys.stderr.isatty() if stream_is_tty is None else stream_is_tty
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        # The description (epoch, loss, metrics) wraps onto more lines when the terminal is
+        # narrow; unwrapped, it pushed the bar, count and times out as a lone "…" at 80
+        # columns.
+        TextColumn("[bold]{task.description}", table_column=Column(overflow="fold")),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),

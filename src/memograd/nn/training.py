@@ -50,7 +50,9 @@ def _verbosity(verbose: int | str) -> int:
 
 
 def _format(logs: dict[str, float]) -> str:
-    return "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
+    # "loss=0.1234": one word per figure, so a progress bar wrapped on a narrow terminal
+    # never parts a name from its value.
+    return "  ".join(f"{key}={value:.4f}" for key, value in logs.items())
 
 
 def _validation(
