@@ -6,6 +6,7 @@ drawn text (boxes included) as matplotlib lays them out.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,29 @@ def test_memory_figure_tick_labels_do_not_run_into_each_other(
             where = f"{ax.get_title()} {axis.axis_name}"
             assert len(drawn) >= 2, f"{where}: only {[t for t, _ in drawn]} labelled"
             assert _overlaps(drawn) == [], f"{where}: {_overlaps(drawn)}"
+
+
+@pytest.mark.parametrize("n_wrong", [0, 3, 8, 10, 57])
+def test_misclassified_digits_title_counts_the_digits_drawn(n_wrong: int) -> None:
+    from memograd.report.sections.training import draw_misclassified
+    from memograd.viz.plots import new_figure
+
+    rng = np.random.default_rng(n_wrong)
+    images = rng.uniform(0, 16, (100, 64))
+    y_true = rng.integers(0, 10, 100)
+    predicted = y_true.copy()
+    wrong = rng.choice(100, n_wrong, replace=False)
+    predicted[wrong] = (y_true[wrong] + 1 + rng.integers(0, 9, n_wrong)) % 10
+    _, ax = new_figure(5, 4)
+    drawn = draw_misclassified(ax, images, y_true, predicted)
+    insets = [child for child in ax.child_axes if child.images]
+    assert drawn == len(insets) == min(n_wrong, 8)
+    numbers = [int(k) for k in re.findall(r"\d+", ax.get_title())]
+    if n_wrong == 0:
+        assert numbers == [] and "no misclassified" in ax.get_title()
+    else:
+        assert numbers[0] == len(insets)  # the first number in the title: digits shown
+        assert numbers[-1] == int((predicted != y_true).sum())  # the last: digits wrong
+    for inset in insets:  # each inset names a true and a different predicted class
+        true, guess = re.fullmatch(r"true (\d) → (\d)", inset.get_title()).groups()
+        assert true != guess

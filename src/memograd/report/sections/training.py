@@ -122,29 +122,46 @@ def _digits(out: SectionBuilder, ctx: Any, settings: dict[str, Any]) -> None:
     cm_ax.set_xlabel("predicted")
     cm_ax.set_ylabel("true")
     cm_ax.set_title("confusion matrix (test set)", fontsize=10)
-    wrong = np.flatnonzero(predicted != y_test)[:8]
-    img_ax.set_axis_off()
-    img_ax.set_title(
-        f"misclassified test digits ({len(np.flatnonzero(predicted != y_test))})", fontsize=10
-    )
-    for k, index in enumerate(wrong):
-        inset = img_ax.inset_axes((0.25 * (k % 4), 0.5 * (1 - k // 4) + 0.02, 0.23, 0.42))
-        inset.imshow(raw_test[index].reshape(8, 8), cmap="gray_r")
-        inset.set_title(f"true {y_test[index]} → {predicted[index]}", fontsize=8)
-        inset.set_axis_off()
+    shown = draw_misclassified(img_ax, raw_test, y_test, predicted)
+    errors = int((predicted != y_test).sum())
     out.figure(
         fig,
         f"Left: test-set confusion matrix ({len(y_test)} digits; diagonal = correct). Right: "
-        "some of the digits the network got wrong, with the true and the predicted class.",
+        f"{'the first ' if shown < errors else ''}{shown} of the {errors} digits the network "
+        "got wrong, with the true and the predicted class.",
         alt="confusion matrix and misclassified digits",
     )
-    errors = int((predicted != y_test).sum())
     out.text(
         f"The network ({model.count_params():,} parameters) reaches {_fmt.percent(accuracy)} "
         f"accuracy on {len(y_test)} held-out digits ({errors} mistakes) after "
         f"{settings['digits_epochs']} epochs. Every gradient of that training came from the "
         "same reverse sweep as the lesson's network in section 2, one matrix product per layer."
     )
+
+
+def draw_misclassified(ax: Any, images: Any, y_true: Any, predicted: Any, *, limit: int = 8) -> int:
+    """Draw the first `limit` misclassified 8×8 digits on `ax` (a 4×2 grid of insets), each
+    titled true → predicted; returns how many were drawn. The title counts what is drawn
+    and, when that is not all of them, out of how many: "8 of 10 misclassified test digits".
+    """
+    import numpy as np
+
+    wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(y_true))
+    shown = wrong[:limit]
+    ax.set_axis_off()
+    if len(wrong) == 0:
+        title = "no misclassified test digits"
+    elif len(shown) == len(wrong):
+        title = f"all {len(wrong)} misclassified test digits"
+    else:
+        title = f"{len(shown)} of {len(wrong)} misclassified test digits"
+    ax.set_title(title, fontsize=10)
+    for k, index in enumerate(shown):
+        inset = ax.inset_axes((0.25 * (k % 4), 0.5 * (1 - k // 4) + 0.02, 0.23, 0.42))
+        inset.imshow(images[index].reshape(8, 8), cmap="gray_r")
+        inset.set_title(f"true {y_true[index]} → {predicted[index]}", fontsize=8)
+        inset.set_axis_off()
+    return len(shown)
 
 
 def _moons(out: SectionBuilder, ctx: Any, settings: dict[str, Any]) -> None:
