@@ -89,6 +89,24 @@ def test_placeholders_match_what_summary_says_is_missing(
         assert what.split(" (")[0][:40] in page.replace("&#x27;", "'").replace("&quot;", '"')
 
 
+def test_readme_lists_the_keys_summary_json_has(
+    report: tuple[Path, dict[str, Any], str],
+) -> None:
+    # The README once named `not_built` as a key of summary.json; it is a key of each section.
+    _, summary, _ = report
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    top = re.search(r"`summary\.json` has the top-level keys (.*?);", readme, re.DOTALL)
+    per = re.search(r"each\s+`sections\.<key>` has (.*?)\.\n", readme, re.DOTALL)
+    assert top and per, "the README's description of summary.json is gone"
+    assert set(re.findall(r"`(\w+)`", top.group(1))) == set(summary)
+    section_keys_named = set(re.findall(r"`(\w+)`", per.group(1)))
+    for key, section in summary["sections"].items():
+        assert section_keys_named == set(section), key
+    for name in re.findall(r"`sections\.<key>\.(\w+)`", readme):  # every path it names
+        assert name in section_keys_named, name
+    assert "not_built" not in summary
+
+
 def test_numbers_in_the_text_come_from_the_measurements(
     report: tuple[Path, dict[str, Any], str],
 ) -> None:
