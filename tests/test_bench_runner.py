@@ -187,7 +187,7 @@ def _synthetic() -> BenchResult:
         EngineResult(
             "W2-digits", "memograd", "ok", median_s=2e-3, peak_rss_mb=90.0, step_alloc_peak_mb=1.5
         ),
-        EngineResult("W2-digits", "numpy", "ok", median_s=1e-3, round_medians_s=[1e-3, 5e-3]),
+        EngineResult("W2-digits", "numpy", "ok", median_s=1e-3, round_medians_s=[1e-3, 1.8e-3]),
         EngineResult("W2-digits", "torch", "missing", "torch needs `torch`"),
     ]
     settings = {"engines": ["memograd", "numpy", "torch"], "rounds": 2, "steps": 50}
@@ -203,7 +203,7 @@ def test_report_tables_show_times_ratios_and_reasons(width: int) -> None:
     lines = out.export_text().splitlines()
     text = "\n".join(lines)
     assert "Test CPU" in text and "missing" in text and "[1.5]" in text
-    assert "~1.00 ms" in text and "busy machine" in " ".join(text.split())  # rounds 5× apart
+    assert "~1.00 ms" in text and "busy machine" in " ".join(text.split())  # rounds 1.8× apart
     assert "unavailable: memograd.nn is not importable" in " ".join(text.split())
     # numpy on W2: 1 ms, half of memograd's 2 ms; the ratio sits under the time
     row = next(i for i, line in enumerate(lines) if "1.00 ms" in line)
@@ -214,6 +214,47 @@ def test_report_tables_show_times_ratios_and_reasons(width: int) -> None:
         assert "numpy" in header and "torch" in header
     else:  # too narrow: workloads across, engines down
         assert "W1-tiny" in header and "W2-digits" in header
+
+
+def test_rounds_that_disagree_make_the_result_and_the_run_not_reportable() -> None:
+    # The W2 NumPy: one round 895 µs, the other 79,847 µs (BLAS threads fighting
+    # two busy neighbours). The quieter round must not be quoted as the step time.
+    rounds = [_record([8.95e-4] * 3), _record([7.9847e-2] * 3)]
+    numpy_w2 = aggregate("W2-digits", "numpy", rounds)
+    assert numpy_w2.disagrees and numpy_w2.to_dict()["reportable"] is False
+    steady = aggregate("W2-digits", "memograd", [_record([1.0e-3] * 3), _record([1.9e-3] * 3)])
+    assert not steady.disagrees and steady.to_dict()["reportable"] is True  # 1.9× ≤ 2×
+    settings = {"engines": ["memograd", "numpy"], "rounds": 2, "steps": 50, "reportable": True}
+    result = BenchResult({}, settings, load_workloads()[1:2], [steady, numpy_w2])
+    assert not result.reportable
+    (reason,) = result.not_reportable_reasons()
+    assert reason == (
+        "W2-digits numpy: round medians 895 µs and 79.8 ms are 89× apart (more than 2×)"
+    )
+    document = json.loads(json.dumps(result.to_dict()))
+    assert document["reportable"] is False
+    assert document["not_reportable_because"] == [reason]
+    out = Console(record=True, width=200)
+    print_report(result, out)
+    text = " ".join(out.export_text().split())
+    assert "!895 µs" in text and "not reportable: W2-digits numpy: round medians" in text
+    # the same run with agreeing rounds is reportable
+    assert BenchResult({}, settings, load_workloads()[1:2], [steady]).reportable
+
+
+def test_one_round_or_few_steps_is_not_reportable() -> None:
+    def fake(engine: str, workload: str) -> dict:
+        return _record([1e-3] * 50)
+
+    one = run_bench(["W1"], ["numpy"], rounds=1, show_progress=False, worker=fake)
+    assert not one.reportable
+    assert one.not_reportable_reasons() == [
+        "one round: no second round to show the machine was steady"
+    ]
+    two = run_bench(["W1"], ["numpy"], rounds=2, show_progress=False, worker=fake)
+    assert two.reportable and two.to_dict()["not_reportable_because"] == []
+    quick = run_bench(["W1"], ["numpy"], steps=5, quick=True, show_progress=False, worker=fake)
+    assert quick.not_reportable_reasons()[0].startswith("quick run: 5 steps per round")
 
 
 def test_plot_is_written_atomically(tmp_path: Path) -> None:
@@ -255,6 +296,7 @@ def test_worker_environment_caps_threads_only_when_asked() -> None:
 
     capped = worker_environment(1)
     assert capped["OMP_NUM_THREADS"] == capped["OPENBLAS_NUM_THREADS"] == "1"
+    assert capped["MEMOGRAD_NUM_THREADS"] == "1"  # memograd's policy in the worker too
     src = Path(memograd.__file__).resolve().parent.parent  # the folder holding the package
     assert capped["PYTHONPATH"].split(os.pathsep)[0] == str(src)
     assert worker_environment(None).get("OMP_NUM_THREADS") == os.environ.get("OMP_NUM_THREADS")
@@ -288,3 +330,22 @@ def test_worker_pins_itself_to_the_requested_cpus() -> None:
     )
     record = json.loads(done.stdout)
     assert len(record["cpus"]) == 1 and record["cpus"][0] in os.sched_getaffinity(0)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_torch_worker_runs_with_memograds_thread_count(threads: str) -> None:
+    pytest.importorskip("torch")
+    env = {**os.environ, "MEMOGRAD_NUM_THREADS": threads}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "memograd.bench._worker", "--engine", "torch"),
+            *("--workload", "W1", "--steps", "2", "--warmup", "0"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    record = json.loads(done.stdout)
+    assert record["threads"] == int(threads) and record["note"] == f"{threads} threads"
+    assert record["conditions"]["blas_threads"] == int(threads)

@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
 from memograd import backprop, checkpointing, data, fib, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
+from memograd._threads import apply_default as _apply_thread_policy
+from memograd._threads import get_num_threads, set_num_threads
 from memograd.autograd import grad, value_and_grad
 from memograd.checkpointing import checkpoint
 from memograd.gradcheck import GradcheckError, gradcheck
@@ -24,6 +26,10 @@ from memograd.memo import memoize
 from memograd.nn import optim
 from memograd.scalar import Value
 from memograd.tensor import Tensor
+
+# One BLAS thread unless $MEMOGRAD_NUM_THREADS says otherwise (memograd._threads: why).
+# NumPy, and with it its BLAS, is loaded by now.
+_apply_thread_policy()
 
 __all__ = [
     "GradcheckError",
@@ -36,6 +42,7 @@ __all__ = [
     "data",
     "enable_grad",
     "fib",
+    "get_num_threads",
     "grad",
     "gradcheck",
     "memo",
@@ -44,6 +51,7 @@ __all__ = [
     "no_grad",
     "optim",
     "scalar",
+    "set_num_threads",
     "tensor",
     "value_and_grad",
 ]

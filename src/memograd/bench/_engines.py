@@ -59,6 +59,7 @@ class Built:
     max_steps: int | None = None  # slow engines time fewer steps (micrograd)
     warmup: int | None = None  # overrides the worker's warm-up count when set
     python_allocations: bool = False  # tracemalloc sees its memory (NumPy / pure Python)
+    threads: int | None = None  # the engine's own thread pool, where it has one (torch)
     versions: dict[str, str] = field(default_factory=dict)
     note: str = ""
 
@@ -134,8 +135,13 @@ def _build_numpy(workload: Workload, X: np.ndarray, y: np.ndarray, seed: int) ->
 
 
 def _build_torch(workload: Workload, X: np.ndarray, y: np.ndarray, seed: int) -> Built:
+    from memograd._threads import get_num_threads
+
     torch = _import("torch", "torch")
     torch.manual_seed(seed)  # this worker process only: nn.Linear draws from torch's RNG
+    # The same thread count as the NumPy engines beside it (memograd's policy, or --threads):
+    # a comparison of a 1-thread step with a 2-thread one would measure the thread count.
+    torch.set_num_threads(get_num_threads())
     layers: list[Any] = []
     for index, (fan_in, fan_out) in enumerate(workload.layers):
         layers.append(torch.nn.Linear(fan_in, fan_out))
@@ -155,6 +161,7 @@ def _build_torch(workload: Workload, X: np.ndarray, y: np.ndarray, seed: int) ->
         step=step,
         forward=lambda: loss_fn(model(inputs), labels),
         versions={"torch": str(torch.__version__)},
+        threads=int(torch.get_num_threads()),
         note=f"{torch.get_num_threads()} threads",
     )
 

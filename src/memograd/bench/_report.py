@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from memograd._atomic import atomic_path
+from memograd._machine import describe_conditions
 from memograd.bench._engines import ALL_ENGINES
-from memograd.bench._results import NOISY_SPREAD, BenchResult, EngineResult
+from memograd.bench._results import DISAGREEMENT, NOISY_SPREAD, BenchResult, EngineResult
 
 _SHORT_STATUS = {"not-applicable": "n/a"}
 
@@ -49,7 +50,9 @@ def _time_cell(r: EngineResult | None, ratio: float | None) -> str:
     if r.status != "ok" or r.median_s is None:
         return f"[dim]{_SHORT_STATUS.get(r.status, r.status)}[/dim]"
     text = format_seconds(r.median_s)
-    if r.noisy:
+    if r.disagrees:
+        text = f"[bold red]![/bold red]{text}"
+    elif r.noisy:
         text = f"[yellow]~[/yellow]{text}"
     if ratio is not None:
         text += f"\n[cyan]×{ratio:.2g}[/cyan]" if ratio < 10 else f"\n[cyan]×{ratio:.0f}[/cyan]"
@@ -103,13 +106,21 @@ def times_table(result: BenchResult, *, transpose: bool = False) -> Table:
     )
     if result.settings.get("threads"):
         caption += f"; --threads {result.settings['threads']}"
-    if any(r.noisy for r in result.results):
+    if result.conditions:
+        caption += f"; {describe_conditions(result.conditions)}"
+    if any(r.noisy and not r.disagrees for r in result.results):
         caption += (
             f"; [yellow]~[/yellow] rounds differ by more than {NOISY_SPREAD}× (busy machine): "
             "the quieter round is shown"
         )
-    if not result.reportable:
-        caption += " · [bold red]quick run: not reportable[/bold red]"
+    if any(r.disagrees for r in result.results):
+        caption += (
+            f"; [bold red]![/bold red] rounds differ by more than {DISAGREEMENT:g}×: "
+            "not a step time"
+        )
+    reasons = result.not_reportable_reasons()
+    if reasons:
+        caption += " · [bold red]not reportable:[/bold red] " + escape("; ".join(reasons))
     cells = {
         (w.name, e): _time_cell(result.get(w.name, e), ratios.get(w.name, {}).get(e))
         for w in result.workloads
@@ -219,10 +230,11 @@ def bench_figure(result: BenchResult) -> Any:
     ax.set_xticks(range(len(result.workloads)), [w.name for w in result.workloads])
     ax.set_ylabel("median step time (ms, log scale)")
     title = "memograd bench: one training step (forward, loss, backward, SGD)"
-    if result.settings.get("threads"):
-        title += f" · {result.settings['threads']} thread(s)"
+    threads = result.conditions.get("blas_threads") or result.settings.get("threads")
+    if threads:
+        title += f" · {threads} thread(s)"
     if not result.reportable:
-        title += " [quick run]"
+        title += " [not reportable]"
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(machine_line(result), fontsize=7, color="0.35")
     ax.margins(y=0.15)  # room for the value labels above the tallest bar

@@ -13,6 +13,10 @@ from memograd.bench._workloads import Workload
 Record = dict[str, Any]
 #: Round medians further apart than this factor mark a result as measured on a busy machine.
 NOISY_SPREAD = 1.5
+#: Round medians further apart than this factor make a result not reportable: the rounds
+#: disagree about what the step costs (W2 on a busy 2-core machine: 895 µs against 79.8 ms),
+#: so neither round can be called the step's time.
+DISAGREEMENT = 2.0
 
 
 @dataclass
@@ -34,6 +38,7 @@ class EngineResult:
     step_alloc_peak_mb: float | None = None
     versions: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    threads: int | None = None  # the engine's thread count (BLAS, or torch's pool)
 
     @property
     def round_spread(self) -> float | None:
@@ -47,6 +52,12 @@ class EngineResult:
         """Whether the rounds disagree by more than NOISY_SPREAD."""
         spread = self.round_spread
         return spread is not None and spread > NOISY_SPREAD
+
+    @property
+    def disagrees(self) -> bool:
+        """Whether the rounds disagree by more than DISAGREEMENT: then not reportable."""
+        spread = self.round_spread
+        return spread is not None and spread > DISAGREEMENT
 
     @property
     def backward_median_s(self) -> float | None:
@@ -70,6 +81,8 @@ class EngineResult:
             "round_medians_s": self.round_medians_s,
             "pooled_median_s": self.pooled_median_s,
             "round_spread": self.round_spread,
+            "reportable": self.status == "ok" and not self.disagrees,
+            "threads": self.threads,
             "forward_median_s": forward,
             "backward_median_s": backward,
             # step − forward can come out <= 0 when the machine was noisy: no ratio then
@@ -93,11 +106,39 @@ class BenchResult:
     workloads: list[Workload]
     results: list[EngineResult]
     reference: str = "memograd"
+    conditions: dict[str, Any] = field(default_factory=dict)  # memograd._machine.conditions
 
     @property
     def reportable(self) -> bool:
-        """True when every timed engine ran at least 50 steps (and `quick` was off)."""
-        return bool(self.settings.get("reportable", False))
+        """True when the settings allow it (50+ steps, 2+ rounds) and no result's rounds
+        disagree by more than DISAGREEMENT; `not_reportable_reasons` says why not."""
+        return not self.not_reportable_reasons()
+
+    def not_reportable_reasons(self) -> list[str]:
+        """Why this run must not be quoted as the step times of these engines (empty: it may).
+
+        Example:
+            >>> r = EngineResult("W2", "numpy", "ok", median_s=9e-4,
+            ...                  round_medians_s=[8.95e-4, 7.9847e-2])
+            >>> BenchResult({}, {"reportable": True}, [], [r]).not_reportable_reasons()
+            ['W2 numpy: round medians 895 µs and 79.8 ms are 89× apart (more than 2×)']
+        """
+        from memograd.bench._report import format_seconds
+
+        reasons = []
+        if not self.settings.get("reportable", False):
+            reasons.append(
+                str(self.settings.get("not_reportable_because") or "the settings say so")
+            )
+        for r in self.results:
+            if r.disagrees:
+                low, high = min(r.round_medians_s), max(r.round_medians_s)
+                reasons.append(
+                    f"{r.workload} {r.engine}: round medians {format_seconds(low)} and "
+                    f"{format_seconds(high)} are {high / low:.0f}× apart "
+                    f"(more than {DISAGREEMENT:g}×)"
+                )
+        return reasons
 
     @property
     def engines(self) -> list[str]:
@@ -121,6 +162,8 @@ class BenchResult:
             "machine": self.machine,
             "settings": self.settings,
             "reportable": self.reportable,
+            "not_reportable_because": self.not_reportable_reasons(),
+            "conditions": self.conditions,
             "workloads": [w.to_dict() for w in self.workloads],
             "results": [r.to_dict() for r in self.results],
             "ratios": {
@@ -154,6 +197,7 @@ class BenchResult:
                 workloads,
                 results,
                 str(document["ratios"]["reference"]),
+                dict(document.get("conditions") or {}),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(
@@ -223,6 +267,7 @@ def aggregate(workload: str, engine: str, records: Sequence[Record]) -> EngineRe
         step_alloc_peak_mb=max(allocs) if allocs else None,
         versions=ok[0].get("versions", {}),
         note=str(ok[0].get("note", "")),
+        threads=ok[0].get("threads"),
     )
 
 

@@ -17,10 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import memograd
+from memograd._machine import conditions
 from memograd._progress import progress
+from memograd._threads import ENV_VAR
 from memograd.bench._engines import ENGINES, parse_engines
 from memograd.bench._machine import machine_info
 from memograd.bench._results import (
+    DISAGREEMENT,
     BenchResult,
     EngineResult,
     Record,
@@ -48,14 +51,16 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 def worker_environment(threads: int | None = None) -> dict[str, str]:
     """The workers' environment: this package importable; thread pools capped if asked.
 
-    `threads` sets the OpenMP/OpenBLAS/MKL pool sizes (NumPy, PyTorch); the worker also pins
-    itself to that many CPUs (`--cpus`), which is what holds XLA (JAX) to them.
+    Without `threads`, every worker runs under memograd's thread policy (`memograd._threads`:
+    `$MEMOGRAD_NUM_THREADS`, else 1 BLAS thread), and the torch engine is set to the same
+    count. `threads` sets that policy and the OpenMP/OpenBLAS/MKL pool sizes to it; the worker
+    also pins itself to that many CPUs (`--cpus`), which is what holds XLA (JAX) to them.
     """
     src = str(Path(memograd.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     if threads is not None:
-        env.update({name: str(threads) for name in THREAD_VARIABLES})
+        env.update({name: str(threads) for name in (*THREAD_VARIABLES, ENV_VAR)})
     return env
 
 
@@ -153,6 +158,7 @@ def run_bench(
         steps=steps, warmup=warmup, seed=seed, workloads_file=workloads_file, threads=threads
     )
     machine = machine_info()
+    start = conditions()
 
     records: dict[tuple[str, str], list[Record]] = {(w.name, e): [] for w in chosen for e in timed}
     gemm: list[Record] = []
@@ -190,6 +196,11 @@ def run_bench(
     machine["gemm_gflops"] = rate / 1e9 if rate else None
     machine["gemm_gflops_median"] = statistics.median(medians) / 1e9 if medians else None
     machine["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    why_not = None
+    if quick or steps < MIN_REPORTABLE_STEPS:
+        why_not = f"quick run: {steps} steps per round (a reportable median needs 50)"
+    elif rounds < 2:
+        why_not = "one round: no second round to show the machine was steady"
     settings = {
         "engines": names,
         "rounds": rounds,
@@ -198,9 +209,16 @@ def run_bench(
         "seed": seed,
         "threads": threads,
         "quick": quick,
-        "reportable": not quick and steps >= MIN_REPORTABLE_STEPS,
+        "reportable": why_not is None,
+        "not_reportable_because": why_not,
+        "disagreement_factor": DISAGREEMENT,
         "workloads_file": str(file),
         "learning_rate": 0.01,
         "dtype": "float32",
     }
-    return BenchResult(machine, settings, chosen, results, reference)
+    ran = conditions(start)
+    # The workers' own thread counts, not this process's: they are what the times ran with.
+    counts = sorted({r["threads"] for rs in records.values() for r in rs if r.get("threads")})
+    if counts:
+        ran["blas_threads"] = counts[0] if len(counts) == 1 else counts
+    return BenchResult(machine, settings, chosen, results, reference, ran)

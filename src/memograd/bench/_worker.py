@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from memograd._machine import conditions
+from memograd._threads import get_num_threads
 from memograd.bench._engines import ENGINES, EngineSkipped, build
 from memograd.bench._workloads import load_workloads, make_data, select_workloads
 
@@ -81,6 +83,7 @@ def measure_gemm(size: int = GEMM_SIZE, repeats: int = 20) -> dict[str, Any]:
         "median_s": median,
         "flops_per_s": 2.0 * size**3 / median,
         "best_flops_per_s": 2.0 * size**3 / min(times),
+        "threads": get_num_threads(),
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -101,6 +104,7 @@ def run_worker(
     """
     workload = select_workloads(load_workloads(workloads_file), [workload_name])[0]
     record: dict[str, Any] = {"engine": engine, "workload": workload.name, "status": "ok"}
+    start = conditions()
     X, y = make_data(workload, seed)
     import_rss = peak_rss_mb()
     try:
@@ -139,6 +143,9 @@ def run_worker(
         record["step_alloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     record.update(import_rss_mb=import_rss, peak_rss_mb=peak_rss_mb())
+    # JAX sizes its own pool (no count to report); torch's was set to the BLAS count.
+    threads = None if engine == "jax" else built.threads or start["blas_threads"]
+    record.update(threads=threads, conditions=conditions(start))
     return record
 
 

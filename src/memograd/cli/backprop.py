@@ -13,6 +13,7 @@ import argparse
 import random
 from typing import Any
 
+from memograd._machine import conditions, describe_conditions
 from memograd.cli._common import (
     CLIError,
     add_json_flag,
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     y = [rng.uniform(0.0, 1.0) for _ in range(layers[-1])]
     loss = net.loss(x, y)
     out = console()
+    start = conditions()  # the compare table and the scaling rows are timed
 
     if show_compare:
         results = backprop.compare(loss, net.parameters(), budget=args.budget)
@@ -142,8 +144,11 @@ def run(args: argparse.Namespace) -> int:
             _print_scaling(out, rows, args.scaling)
             if args.plot:
                 out.print(f"wrote {args.plot}")
+    document["conditions"] = ran = conditions(start)
     if args.json:
         print_json(document)
+    elif show_compare or args.scaling:
+        out.print(f"timed under: {describe_conditions(ran)}", highlight=False)
     return 0
 
 

@@ -51,8 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--threads",
         type=int,
         default=None,
-        help="cap every engine's thread pools (OpenMP/OpenBLAS/MKL) and pin each worker to "
-        "that many CPUs (holds XLA too); default: each library's own",
+        help="give every engine N threads (memograd's policy, OpenMP/OpenBLAS/MKL, torch) "
+        "and pin each worker to N CPUs (holds XLA too); default: memograd's policy "
+        "($MEMOGRAD_NUM_THREADS, else 1 BLAS thread) for NumPy and torch alike",
     )
     parser.add_argument("--plot", metavar="PNG", default=None, help="write a bar chart here")
     parser.add_argument(

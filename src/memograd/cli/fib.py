@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from memograd._machine import conditions, describe_conditions
 from memograd.cli._common import CLIError, add_json_flag, console, output_file, print_json
 
 NAIVE_MAX = 35
@@ -165,7 +166,9 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(
             f"no method can compute fib({n}): " + "; ".join(s["reason"] for s in skipped)
         )
+    start = conditions()
     runs = [fib.measure(method, n) for method in plan]
+    ran = conditions(start)
     rows: list[dict[str, Any]] = [
         {
             "method": r.method,
@@ -190,9 +193,11 @@ def run(args: argparse.Namespace) -> int:
         }
         if skipped:
             document["skipped"] = skipped
+        document["conditions"] = ran
         print_json(document)
     else:
         _print_table(n, rows, skipped)
+        console().print(f"measured under: {describe_conditions(ran)}", highlight=False)
     if args.tree is not None:
         path = _draw_trees(n, args.tree)
         if not args.json:

@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from memograd._machine import conditions, describe_conditions
 from memograd.cli._common import (
     CLIError,
     add_json_flag,
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         figure_file(args.plot, "--plot")  # before measuring, not after
     load_before = _load()
+    start = conditions()
     rows = measure(
         depths,
         widths,
@@ -97,12 +99,13 @@ def run(args: argparse.Namespace) -> int:
         show_progress=not args.json,
     )
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": _load()}
+    ran = conditions(start)
     if args.plot:
         save_plot(rows, args.plot)
     if args.json:
-        print_json({"results": rows, "machine": machine})
+        print_json({"results": rows, "machine": machine, "conditions": ran})
         return 0
-    _print_table(rows, machine)
+    _print_table(rows, machine, ran)
     if args.plot:
         console().print(f"plot written to {args.plot}", highlight=False)
     return 0
@@ -128,7 +131,7 @@ def _label(policy: str) -> str:
     return f"every {policy}" if policy.isdigit() else policy
 
 
-def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
+def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any], ran: dict[str, Any]) -> None:
     from rich.table import Table
 
     from memograd.report._fmt import seconds
@@ -177,8 +180,7 @@ def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
         highlight=False,
     )
     out.print(
-        f"machine: {machine['cpus']} CPUs, 1-min load {machine['load_before']} before, "
-        f"{machine['load_after']} after (times on a loaded machine drift; ratios come from "
-        "interleaved rounds).",
+        f"measured under: {describe_conditions(ran)} (times on a loaded machine drift; ratios "
+        "come from interleaved rounds).",
         highlight=False,
     )

@@ -17,6 +17,7 @@ import base64
 import html
 from typing import Any
 
+from memograd._machine import describe_conditions
 from memograd.report._parts import (
     ErrorPart,
     FigurePart,
@@ -144,6 +145,11 @@ def render_page(sections: list[SectionBuilder], summary: dict[str, Any]) -> str:
         )
         if x
     )
+    ran = (
+        f" · {_esc(describe_conditions(summary['conditions']))}"
+        if summary.get("conditions")
+        else ""
+    )
     toc = "".join(
         f'<li><a href="#{_esc(s.key)}">{_esc(s.title)}</a>{_badge(s.status)}</li>' for s in sections
     )
@@ -170,7 +176,7 @@ def render_page(sections: list[SectionBuilder], summary: dict[str, Any]) -> str:
 <p>Every claim of the lesson, measured on this machine by <code>memograd demo</code> and drawn
 from those measurements. All numbers are also in <code>summary.json</code>.</p>
 <p class="meta">Generated {_esc(summary.get("generated", ""))} · {_esc(mode)} ·
-{_esc(machine)} · {float(summary.get("seconds", 0.0)):.1f} s in total</p>
+{_esc(machine)}{ran} · {float(summary.get("seconds", 0.0)):.1f} s in total</p>
 </header>
 {failed_note}
 <nav><ul>{toc}</ul></nav>

@@ -26,7 +26,7 @@ from typing import Any
 
 import memograd
 from memograd._atomic import write_text
-from memograd._machine import cpu_name
+from memograd._machine import conditions, cpu_name
 from memograd._paths import check_output_folder
 from memograd._progress import progress
 from memograd.report._parts import ErrorPart, SectionBuilder
@@ -116,6 +116,7 @@ def run_report(
     folder = check_output_folder(out_dir)  # a read-only folder fails now, not after the sections
     folder.mkdir(parents=True, exist_ok=True)
     ctx = Context(quick=quick, seed=seed, out_dir=folder)
+    start = conditions()
     started = time.perf_counter()
     built: list[SectionBuilder] = []
     with progress(enabled=show_progress) as bar:
@@ -134,6 +135,7 @@ def run_report(
             built.append(out)
             bar.advance(task)
     summary = _summary(built, ctx, time.perf_counter() - started)
+    summary["conditions"] = conditions(start)  # BLAS threads, CPUs, load before and after
     json_path = folder / "summary.json"
     html_path = folder / "index.html"
     document = json.dumps(_finite(summary), indent=2, default=_jsonable, allow_nan=False)

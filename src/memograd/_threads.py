@@ -1,0 +1,135 @@
+"""How many threads NumPy's BLAS may use for memograd's matrix products: a deliberate policy.
+
+Left alone, OpenBLAS starts one thread per core and splits every product above a tiny size
+(about 64³ multiply-adds) across them. memograd's products are MLP-sized, and measured on a
+2-core machine (README, "Speed"), that split is a loss twice over:
+
+- quiet machine: a second thread slows products below about 256³ multiply-adds (every
+  product of W1-W3: 128×64×128 takes 1.6× as long with 2 threads) and pays off only above
+  (W4's 256×784×1024: 1.95× faster);
+- busy machine (two CPU-bound processes beside the step): the threads wait for each other
+  at every product, so a product above that size takes 1.3-12× *longer* with 2 threads, and
+  the W2 step's p90 went from under 1 ms to 80 ms.
+
+So the default is one BLAS thread, applied when memograd is imported (through threadpoolctl:
+environment variables set after NumPy is loaded change nothing). `MEMOGRAD_NUM_THREADS=n` in
+the environment, or `set_num_threads(n)`, gives more to large models on a machine whose cores
+are free; `benchmarks/blas_threads.py` measures where the second thread starts to pay off on
+your machine, quiet and under load.
+
+Example:
+    >>> import memograd as mg
+    >>> before = mg.get_num_threads()
+    >>> mg.set_num_threads(1)
+    >>> mg.get_num_threads()
+    1
+    >>> mg.set_num_threads(before)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+#: The environment variable read once, when memograd is imported.
+ENV_VAR = "MEMOGRAD_NUM_THREADS"
+#: BLAS threads when nothing else is asked for (see the module docstring for the measurements).
+DEFAULT_THREADS = 1
+
+# The BLAS libraries loaded when the policy was first applied (NumPy's, loaded by then):
+# `get_num_threads` reports on these, so a second BLAS loaded later (SciPy's, with its own
+# thread pool) does not hide what memograd's products run with.
+_tracked: set[str] = set()
+
+
+def _blas_pools() -> list[dict[str, Any]]:
+    from threadpoolctl import threadpool_info
+
+    return [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+
+
+def check_num_threads(n: object, name: str = "n") -> int:
+    """`n` if it is a positive integer, else a TypeError/ValueError naming `name`.
+
+    Example:
+        >>> check_num_threads(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: Received an invalid value for `n`, expected a positive integer. Received: n=0
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(
+            f"Received an invalid value for `{name}`, expected a positive integer. "
+            f"Received: {name}={n!r} of type {type(n).__name__}"
+        )
+    if n < 1:
+        raise ValueError(
+            f"Received an invalid value for `{name}`, expected a positive integer. "
+            f"Received: {name}={n!r}"
+        )
+    return n
+
+
+def set_num_threads(n: int) -> None:
+    """Let NumPy's BLAS use `n` threads for every matrix product (like `torch.set_num_threads`).
+
+    Applies to every BLAS library loaded in this process now (threadpoolctl), for the rest
+    of the process.
+
+    Raises:
+        TypeError: `n` is not an integer.
+        ValueError: `n` is below 1.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    check_num_threads(n)
+    if not _tracked:
+        _tracked.update(str(pool.get("filepath")) for pool in _blas_pools())
+    ThreadpoolController().limit(limits=n, user_api="blas")
+
+
+def get_num_threads() -> int:
+    """The threads NumPy's BLAS may use now, as the library itself reports (threadpoolctl).
+
+    The largest pool among the BLAS libraries memograd's policy applies to; 1 when NumPy has
+    no threaded BLAS.
+    """
+    pools = _blas_pools()
+    mine = [p for p in pools if str(p.get("filepath")) in _tracked] or pools
+    return max((int(p.get("num_threads") or 1) for p in mine), default=1)
+
+
+def blas_library() -> str | None:
+    """`openblas 0.3.27` (internal API and version) of NumPy's BLAS, or None if none is found."""
+    pools = _blas_pools()
+    mine = [p for p in pools if str(p.get("filepath")) in _tracked] or pools
+    if not mine:
+        return None
+    pool = mine[0]
+    return " ".join(str(pool[k]) for k in ("internal_api", "version") if pool.get(k))
+
+
+def threads_from_environment() -> int | None:
+    """`$MEMOGRAD_NUM_THREADS` as a positive integer; None (with a warning) if unset or invalid."""
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
+        return None
+    try:
+        return check_num_threads(int(raw), ENV_VAR)
+    except ValueError:
+        # A typo in the environment should not make the library unimportable: say so, go on.
+        warnings.warn(
+            f"Ignoring {ENV_VAR}={raw!r}: expected a positive integer; using "
+            f"{DEFAULT_THREADS} BLAS thread(s).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+
+
+def apply_default() -> int:
+    """Set the policy's thread count (`$MEMOGRAD_NUM_THREADS`, else 1); return it."""
+    n = threads_from_environment() or DEFAULT_THREADS
+    set_num_threads(n)
+    return n
