@@ -107,11 +107,9 @@ def build(out: SectionBuilder, ctx: Any) -> None:
             not r.disagrees for e in ("memograd", "numpy") if (r := result.get(name, e)) is not None
         )
         label = f"memograd / hand NumPy step time ({name})"
-        value = _fmt.ratio(slowdown[name])
         if not (trusted and result.reportable):
             label += ", not reportable"
-            value += " (not reportable)"
-        out.headline(label, value, slowdown[name])
+        out.headline(label, _fmt.ratio(slowdown[name]), slowdown[name])
         peers = [e for e in ("torch", "jax") if e in engines]
         peer_text = ""
         jit = {
