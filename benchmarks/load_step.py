@@ -187,7 +187,7 @@ def main() -> None:
     for r in rows[2:]:
         target_torch[r["case"]] = ratio = policy["loaded_median_s"] / r["loaded_median_s"]
         print(
-            f"target 2: policy's loaded median / {r['case']} loaded median = {ratio:.2f}× "
+            f"target 2: policy's loaded median / {r['case']} loaded median = {ratio:.3g}× "
             f"({'met' if ratio <= 1 else 'NOT met'}: at most 1×)"
         )
     if args.json:

@@ -1,15 +1,15 @@
 """How many threads NumPy's BLAS may use for memograd's matrix products: a deliberate policy.
 
 Left alone, OpenBLAS starts one thread per core and splits every product above a tiny size
-(about 64³ multiply-adds) across them. memograd's products are MLP-sized, and measured on a
-2-core machine (README, "Speed"), that split is a loss twice over:
+(about 64³ multiply-adds) across them. Measured on 2 shared cores (`benchmarks/blas_threads.py`
+and `benchmarks/load_step.py`, README "Threads and honest timings"), that split is:
 
-- quiet machine: a second thread slows products below about 256³ multiply-adds (every
-  product of W1-W3: 128×64×128 takes 1.6× as long with 2 threads) and pays off only above
-  (W4's 256×784×1024: 1.95× faster);
-- busy machine (two CPU-bound processes beside the step): the threads wait for each other
-  at every product, so a product above that size takes 1.3-12× *longer* with 2 threads, and
-  the W2 step's p90 went from under 1 ms to 80 ms.
+- a loss for MLP-sized products, whatever the load: W2's 128×64 @ 64×128 takes 1.5× as long
+  with 2 threads, 128×128 @ 128×128 up to 1.3× as long;
+- a gain of up to 2× for larger ones (W4's 256×784 @ 784×1024) while a core is free, and a
+  loss of up to 20× (median; more at p90) when other processes hold the cores, because the
+  threads wait for each other at every product. The W2 step beside two busy processes had a
+  p90 of 3.6 ms (load 1.6) and 269 ms (load 7-11) with 2 threads, 0.42 ms and 0.74 ms with 1.
 
 So the default is one BLAS thread, applied when memograd is imported (through threadpoolctl:
 environment variables set after NumPy is loaded change nothing). `MEMOGRAD_NUM_THREADS=n` in
