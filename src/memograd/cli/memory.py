@@ -131,7 +131,9 @@ def _label(policy: str) -> str:
     return f"every {policy}" if policy.isdigit() else policy
 
 
-def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any], ran: dict[str, Any]) -> None:
+def _print_table(
+    rows: list[dict[str, Any]], machine: dict[str, Any], ran: dict[str, Any] | None = None
+) -> None:
     from rich.table import Table
 
     from memograd.report._fmt import seconds
@@ -179,8 +181,14 @@ def _print_table(rows: list[dict[str, Any]], machine: dict[str, Any], ran: dict[
         "without a backward). ✓: equal to the measured peak, byte for byte.",
         highlight=False,
     )
+    where = (
+        describe_conditions(ran)
+        if ran
+        else f"{machine['cpus']} CPUs, 1-min load {machine['load_before']} → "
+        f"{machine['load_after']}"
+    )
     out.print(
-        f"measured under: {describe_conditions(ran)} (times on a loaded machine drift; ratios "
-        "come from interleaved rounds).",
+        f"measured under: {where} (times on a loaded machine drift; ratios come from "
+        "interleaved rounds).",
         highlight=False,
     )
