@@ -30,4 +30,3 @@ def test_api_reference_blocks_run(capsys: pytest.CaptureFixture[str]) -> None:
 def test_readme_points_to_the_reference_inside_the_repository() -> None:
     readme = (API_DOC.parents[1] / "README.md").read_text(encoding="utf-8")
     assert "docs/api.md" in readme
-    assert "../shared" not in readme
