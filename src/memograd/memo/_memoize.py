@@ -61,10 +61,23 @@ def memoize(
     *,
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
+    store: Any = None,
+    lease: float = 60.0,
+    ttl: float | None = None,
+    max_bytes: int | None = None,
+    serializer: Any = None,
 ) -> Callable[[Callable[P, R]], Memoized[P, R]]: ...
 @overload
 def memoize(
-    *, maxsize: int | None = None, typed: bool = False, key: Callable[..., Hashable] | None = None
+    *,
+    maxsize: int | None = None,
+    typed: bool = False,
+    key: Callable[..., Hashable] | None = None,
+    store: Any = None,
+    lease: float = 60.0,
+    ttl: float | None = None,
+    max_bytes: int | None = None,
+    serializer: Any = None,
 ) -> Callable[[Callable[P, R]], Memoized[P, R]]: ...
 
 
@@ -75,6 +88,11 @@ def memoize(
     maxsize: int | None = None,
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
+    store: Any = None,
+    lease: float = 60.0,
+    ttl: float | None = None,
+    max_bytes: int | None = None,
+    serializer: Any = None,
 ) -> Any:
     """Cache a function's results; use bare (`@memoize`) or configured (`@memoize(maxsize=128)`).
 
@@ -84,6 +102,13 @@ def memoize(
         typed: if True, arguments of different types (`1` and `1.0`) are cached separately.
         key: a function called with the call's arguments that returns the hashable cache key
             (replaces content keys, e.g. `key=lambda x, *_: x.shape`).
+        store: keep results beyond the process too: a URL (`sqlite:///memo.db`,
+            `redis://127.0.0.1:6379/0`) or a store object (`memo.SQLiteStore`,
+            `memo.RedisStore`); the in-process cache stays in front. See `memo.store`.
+        lease, ttl, max_bytes, serializer: with `store=` only: seconds a computing process
+            holds a key (renewed while it runs), seconds an entry lives, the store's size
+            bound (least recently used evicted), and a serializer for result types the
+            store's native format lacks (`memo.PickleSerializer(key)` for signed pickle).
 
     Arguments are keyed by content: hashable values as themselves; lists, tuples, dicts,
     sets and NumPy arrays (dtype + shape + values) by their elements. Any other unhashable
@@ -98,6 +123,10 @@ def memoize(
         >>> square.cache_info()
         CacheInfo(hits=1, misses=3, maxsize=2, currsize=2)
     """
+    if store is not None or (lease, ttl, max_bytes, serializer) != (60.0, None, None, None):
+        return _with_store(
+            func_or_maxsize, maxsize, typed, key, store, lease, ttl, max_bytes, serializer
+        )
     if callable(func_or_maxsize) and not isinstance(func_or_maxsize, bool | int):
         return _decorate(func_or_maxsize, maxsize, typed, key)
     if func_or_maxsize is not None:
@@ -110,6 +139,37 @@ def memoize(
         return _decorate(func, maxsize, typed, key)
 
     return decorator
+
+
+def _with_store(
+    func_or_maxsize: Any, maxsize: Any, typed: Any, key: Any, store: Any, *store_options: Any
+) -> Any:
+    """`memoize(..., store=...)`: the in-process cache in front of a persistent store."""
+    from memograd.memo.store._persistent import check_store_options, decorate_with_store
+
+    if store is None:
+        raise TypeError("memoize(): `lease`, `ttl`, `max_bytes` and `serializer` need `store=`.")
+    func = func_or_maxsize if callable(func_or_maxsize) else None
+    if func_or_maxsize is not None and func is None:
+        maxsize = func_or_maxsize
+    _check_options(maxsize, typed, key)
+    check_store_options(*store_options)
+    lease, ttl, max_bytes, serializer = store_options
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        return decorate_with_store(
+            func,
+            lambda f: _decorate(f, maxsize, typed, key),
+            store=store,
+            typed=typed,
+            key=key,
+            lease=lease,
+            ttl=ttl,
+            max_bytes=max_bytes,
+            serializer=serializer,
+        )
+
+    return decorator if func is None else decorator(func)
 
 
 def _check_options(maxsize: Any, typed: Any, key: Any) -> None:

@@ -1,0 +1,197 @@
+"""`SQLiteStore`: the embedded default, one file shared by every process on one machine.
+
+* Nothing torn: the database is in WAL mode and every write is one transaction, so a
+  process killed at any instant, mid-write included, leaves each entry whole or absent;
+  concurrent writers are serialised by SQLite's lock (`busy_timeout` waits for it).
+  `synchronous=NORMAL`: a committed entry survives a crash of the process; after a power
+  loss the last transactions may be missing (never torn).
+* Leases: `lease()` is one `BEGIN IMMEDIATE` transaction on the key's row of `leases`
+  (owner, expiry): it takes the row if absent or expired, renews it if the owner matches.
+* One connection per thread and per process (a connection never crosses a `fork`).
+* Local file systems only: SQLite's locks are not reliable over NFS/SMB. Share across
+  machines with `RedisStore`.
+
+Tables: `entries(key, function, value, size, created, last_used, expires, hits)`,
+`leases(key, owner, expires)`, `stats(function, hits, misses)`.
+
+Example:
+    >>> import tempfile, os
+    >>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "memo.db"))
+    >>> store.put_if_absent("k" * 64, b"MGS1N0", function="f"), store.get("k" * 64)
+    (True, b'MGS1N0')
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from memograd.memo.store._protocol import Entry, Pending
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY, function TEXT NOT NULL, value BLOB NOT NULL, size INTEGER NOT NULL,
+    created REAL NOT NULL, last_used REAL NOT NULL, expires REAL, hits INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_function ON entries(function);
+CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL);
+CREATE TABLE IF NOT EXISTS stats (
+    function TEXT PRIMARY KEY, hits INTEGER NOT NULL, misses INTEGER NOT NULL
+);
+"""
+
+BUSY_TIMEOUT_S = 60.0
+
+
+class SQLiteStore:
+    """A memo store in one SQLite file (created with its folder if missing).
+
+    Args:
+        path: the database file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if not isinstance(path, str | os.PathLike) or not str(path):
+            raise TypeError(
+                f"Received an invalid value for `path`, expected a file path. Received: {path!r}"
+            )
+        self.path = Path(path).expanduser().resolve()
+        self.url = f"sqlite:///{self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._pending = Pending(self._flush)
+        conn = self._conn()
+        with _immediate(conn):
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
+            )
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            local.conn, local.pid = conn, pid
+        conn = local.conn
+        assert isinstance(conn, sqlite3.Connection)
+        return conn
+
+    # -- the protocol -------------------------------------------------------------------
+
+    def get(self, key: str) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT value, expires FROM entries WHERE key = ?", (key,))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        value, expires = row
+        if expires is not None and expires <= time.time():
+            return None
+        self._pending.use(key)
+        return bytes(value)
+
+    def put_if_absent(
+        self, key: str, value: bytes, *, function: str, ttl: float | None = None
+    ) -> bool:
+        now = time.time()
+        expires = None if ttl is None else now + ttl
+        conn = self._conn()
+        with _immediate(conn):
+            conn.execute(
+                "DELETE FROM entries WHERE key = ? AND expires IS NOT NULL AND expires <= ?",
+                (key, now),
+            )
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (key, function, value, len(value), now, now, expires),
+            )
+            return cursor.rowcount == 1
+
+    def lease(self, key: str, owner: str, seconds: float) -> bool:
+        now = time.time()
+        conn = self._conn()
+        with _immediate(conn):
+            row = conn.execute("SELECT owner, expires FROM leases WHERE key = ?", (key,)).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (key, owner, now + seconds)
+            )
+            return True
+
+    def release(self, key: str, owner: str) -> None:
+        conn = self._conn()
+        with _immediate(conn):
+            conn.execute("DELETE FROM leases WHERE key = ? AND owner = ?", (key, owner))
+
+    def delete(self, keys: Iterable[str]) -> int:
+        conn = self._conn()
+        deleted = 0
+        with _immediate(conn):
+            for key in keys:
+                deleted += conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount
+        return deleted
+
+    def scan(self) -> Iterator[Entry]:
+        self._pending.flush()
+        rows = self._conn().execute(
+            "SELECT key, function, size, created, last_used, expires, hits FROM entries"
+        )
+        for row in rows.fetchall():
+            yield Entry(*row)
+
+    def record(self, function: str, *, hits: int = 0, misses: int = 0) -> None:
+        self._pending.count(function, hits, misses)
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        self._pending.flush()
+        rows = self._conn().execute("SELECT function, hits, misses FROM stats").fetchall()
+        return {function: (hits, misses) for function, hits, misses in rows}
+
+    def close(self) -> None:
+        self._pending.flush()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
+    def _flush(self, uses: dict[str, tuple[float, int]], counts: dict[str, list[int]]) -> None:
+        conn = self._conn()
+        with _immediate(conn):
+            conn.executemany(
+                "UPDATE entries SET last_used = max(last_used, ?), hits = hits + ? WHERE key = ?",
+                [(when, n, key) for key, (when, n) in uses.items()],
+            )
+            conn.executemany(
+                "INSERT INTO stats VALUES (?, ?, ?) ON CONFLICT(function) DO UPDATE SET "
+                "hits = hits + excluded.hits, misses = misses + excluded.misses",
+                [(function, h, m) for function, (h, m) in counts.items()],
+            )
+
+
+class _immediate:
+    """`with _immediate(conn):` one write transaction (BEGIN IMMEDIATE ... COMMIT/ROLLBACK)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, error: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
