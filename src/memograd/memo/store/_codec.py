@@ -196,9 +196,9 @@ def _encode(value: Any, parts: list[Any], path: str) -> None:
         np = sys.modules.get("numpy")
         if np is not None and kind is np.ndarray:
             dtype = _plain_dtype(np, value.dtype, path)
-            array = np.ascontiguousarray(value)
-            parts += (b"a", dtype, _u8.pack(array.ndim))
-            parts += [_u64.pack(d) for d in array.shape]
+            array = np.ascontiguousarray(value)  # (1-d for a 0-d value: keep value.shape)
+            parts += (b"a", dtype, _u8.pack(value.ndim))
+            parts += [_u64.pack(d) for d in value.shape]
             parts += (_u64.pack(array.nbytes), array.reshape(-1).view(np.uint8).data)
         elif np is not None and isinstance(value, np.generic):
             dtype = _plain_dtype(np, value.dtype, path)

@@ -10,8 +10,9 @@ A fingerprint hashes what a function *does*, not where its text sits:
 * transitively, the user's own code it can reach: each name the code loads is looked up in
   the function's globals and closure cells. A user function (or a `@memoize`d one: its
   `__wrapped__`) is fingerprinted in turn; a user class by its methods; a user module by the
-  attributes the code names; a plain data global (`LR = 0.1`, a tuple, an array) by its
-  stable encoding. Recursion and cycles are followed once.
+  attributes the code names; an immutable data global (`LR = 0.1`, a string, a tuple of
+  these) by its stable encoding. Mutable globals (lists, dicts, sets, arrays) are listed but
+  left out: their contents change as the program runs. Recursion and cycles are followed once.
 * for code that is not the user's (the standard library, and anything in an installed
   distribution, editable installs included), only its version: the Python version for the
   standard library, the distribution's version otherwise. Its source is not read.
@@ -122,7 +123,7 @@ class _Walker:
                 value = cell.cell_contents
             except ValueError:  # an empty cell (assigned later)
                 continue
-            self.reference(value, name, names)
+            self.reference(value, f"{_name(func)}.<closure>.{name}", names)
 
     def reference(self, value: Any, name: str, names: frozenset[str]) -> None:
         value = _unwrap(value) if callable(value) else value
@@ -137,8 +138,8 @@ class _Walker:
                     self.reference(vars(value)[attr], f"{value.__name__}.{attr}", names)
             return
         if isinstance(value, types.FunctionType | type):
-            module = sys.modules.get(getattr(value, "__module__", "") or "")
-            if self.package(getattr(module, "__name__", "builtins"), _file(module)):
+            owner = str(getattr(value, "__module__", None) or "__main__")
+            if self.package(owner, _file(sys.modules.get(owner))):
                 return
             if isinstance(value, types.FunctionType):
                 self.function(value)
@@ -153,7 +154,14 @@ class _Walker:
             owner = str(getattr(type(value), "__module__", "builtins"))
             self.package(owner, _file(sys.modules.get(owner)))
             return
-        # Plain data: its value goes in (a changed constant changes results).
+        # Immutable data: its value goes in (a changed constant changes results). Mutable
+        # containers (a list the program appends to, a dict used as a cache) are left out:
+        # their contents change while the program runs, and with them would every key.
+        if not _immutable(value):
+            self.parts.append(
+                Part("global", name, f"<mutable {type(value).__name__}: not part of the key>")
+            )
+            return
         h = hashlib.sha256()
         try:
             encode_into(h, value, typed=True)
@@ -207,6 +215,17 @@ class _Walker:
         if not any(p.kind == kind and p.name == name for p in self.parts):
             self.parts.append(Part(kind, name, version))
         return True
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if isinstance(value, tuple | frozenset):
+        return all(_immutable(item, depth + 1) for item in value)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return False
+    return not isinstance(value, list | dict | set | bytearray)
 
 
 def _name(func: Any) -> str:
