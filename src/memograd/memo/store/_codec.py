@@ -138,6 +138,8 @@ def encode(value: Any, serializer: Serializer | None) -> bytes:
 
 def decode(entry: bytes, serializer: Serializer | None) -> Any:
     """The value stored in `entry`, refusing any entry the configured reader did not write."""
+    if not isinstance(entry, bytes):  # a backend may hand back a bytearray or memoryview
+        entry = bytes(entry)
     if entry[:4] != MAGIC or len(entry) < 5:
         raise CorruptEntry("Stored entry does not start with the memograd store header.")
     kind = entry[4:5]
@@ -147,8 +149,10 @@ def decode(entry: bytes, serializer: Serializer | None) -> Any:
                 f"Stored entry was written by a serializer ({kind!r}); this function reads "
                 "the native format only."
             )
-        view = memoryview(entry)
-        value, end = _decode(view, 5)
+        try:
+            value, end = _decode(entry, 5)
+        except (IndexError, struct.error):
+            raise CorruptEntry("Stored entry is truncated.") from None
         if end != len(entry):
             raise CorruptEntry(f"Stored entry has {len(entry) - end} bytes after its value.")
         return value
@@ -224,21 +228,15 @@ def _plain_dtype(np: Any, dtype: Any, path: str) -> bytes:
     return _u8.pack(len(data)) + data
 
 
-def _need(view: memoryview, at: int, n: int) -> int:
-    end = at + n
-    if n < 0 or end > len(view):
-        raise CorruptEntry("Stored entry is truncated.")
-    return end
-
-
-def _read_dtype(view: memoryview, at: int) -> tuple[Any, int]:
+def _read_dtype(data: bytes, at: int) -> tuple[Any, int]:
     import numpy as np
 
-    end = _need(view, at, 1)
-    n = view[at]
-    stop = _need(view, end, n)
+    n = data[at]
+    stop = at + 1 + n
+    if stop > len(data):
+        raise CorruptEntry("Stored entry is truncated.")
     try:
-        dtype = np.dtype(bytes(view[end:stop]).decode("ascii"))
+        dtype = np.dtype(data[at + 1 : stop].decode("ascii"))
     except (TypeError, ValueError, UnicodeDecodeError):
         raise CorruptEntry("Stored entry names an unknown dtype.") from None
     if dtype.hasobject or dtype.fields is not None:
@@ -246,81 +244,95 @@ def _read_dtype(view: memoryview, at: int) -> tuple[Any, int]:
     return dtype, stop
 
 
-def _decode(view: memoryview, at: int) -> tuple[Any, int]:
-    end = _need(view, at, 1)
-    tag = view[at : at + 1].tobytes()
-    if tag == b"0":
-        return None, end
-    if tag == b"T":
-        return True, end
-    if tag == b"F":
-        return False, end
-    if tag == b"i":
-        stop = _need(view, end, 4)
-        (n,) = _u32.unpack_from(view, end)
-        last = _need(view, stop, n)
-        return int.from_bytes(view[stop:last], "little", signed=True), last
-    if tag == b"f":
-        return _f64.unpack_from(view, end)[0], _need(view, end, 8)
-    if tag == b"c":
-        stop = _need(view, end, 16)
-        real, imag = _c128.unpack_from(view, end)
-        return complex(real, imag), stop
-    if tag in (b"s", b"b"):
-        stop = _need(view, end, 8)
-        (n,) = _u64.unpack_from(view, end)
-        last = _need(view, stop, n)
-        data = view[stop:last].tobytes()
-        return (data.decode("utf-8", "surrogatepass") if tag == b"s" else data), last
-    if tag in (b"l", b"t"):
-        at = _need(view, end, 8)
-        (n,) = _u64.unpack_from(view, end)
-        _need(view, at, n)  # each item takes at least one byte
+def _span(data: bytes, at: int, n: int) -> int:
+    """The end of `n` bytes starting at `at`, refusing to run past the entry."""
+    end = at + n
+    if end > len(data):
+        raise CorruptEntry("Stored entry is truncated.")
+    return end
+
+
+# Tags as the integers `data[at]` yields.
+_T_NONE, _T_TRUE, _T_FALSE, _T_INT, _T_FLOAT, _T_COMPLEX = b"0TFifc"
+_T_STR, _T_BYTES, _T_LIST, _T_TUPLE, _T_DICT, _T_ARRAY, _T_SCALAR = b"sbltdag"
+_unpack_u32 = _u32.unpack_from
+_unpack_u64 = _u64.unpack_from
+_unpack_f64 = _f64.unpack_from
+
+
+def _decode(data: bytes, at: int) -> tuple[Any, int]:
+    """Read one value at `at`; returns it and the offset after it. Indexing past the end
+    raises IndexError/struct.error, which `decode` turns into CorruptEntry."""
+    tag = data[at]
+    at += 1
+    if tag in (_T_STR, _T_BYTES):
+        (n,) = _unpack_u64(data, at)
+        last = _span(data, at + 8, n)
+        raw = data[at + 8 : last]
+        return (raw.decode("utf-8", "surrogatepass") if tag == _T_STR else raw), last
+    if tag == _T_FLOAT:
+        return _unpack_f64(data, at)[0], at + 8
+    if tag == _T_INT:
+        (n,) = _unpack_u32(data, at)
+        last = _span(data, at + 4, n)
+        return int.from_bytes(data[at + 4 : last], "little", signed=True), last
+    if tag == _T_NONE:
+        return None, at
+    if tag == _T_TRUE:
+        return True, at
+    if tag == _T_FALSE:
+        return False, at
+    if tag in (_T_LIST, _T_TUPLE):
+        (n,) = _unpack_u64(data, at)
+        at += 8
+        _span(data, at, n)  # each item takes at least one byte
         items = []
         for _ in range(n):
-            item, at = _decode(view, at)
+            item, at = _decode(data, at)
             items.append(item)
-        return (items if tag == b"l" else tuple(items)), at
-    if tag == b"d":
-        at = _need(view, end, 8)
-        (n,) = _u64.unpack_from(view, end)
-        _need(view, at, 2 * n)
+        return (items if tag == _T_LIST else tuple(items)), at
+    if tag == _T_DICT:
+        (n,) = _unpack_u64(data, at)
+        at += 8
+        _span(data, at, 2 * n)
         out: dict[Any, Any] = {}
         for _ in range(n):
-            k, at = _decode(view, at)
-            v, at = _decode(view, at)
+            k, at = _decode(data, at)
+            v, at = _decode(data, at)
             try:
                 out[k] = v
             except TypeError:
                 raise CorruptEntry("Stored entry has an unhashable dict key.") from None
         return out, at
-    if tag == b"a":
+    if tag == _T_COMPLEX:
+        real, imag = _c128.unpack_from(data, at)
+        return complex(real, imag), at + 16
+    if tag == _T_ARRAY:
         import numpy as np
 
-        dtype, at = _read_dtype(view, end)
-        stop = _need(view, at, 1)
-        ndim = view[at]
-        at = _need(view, stop, 8 * ndim)
-        shape = struct.unpack_from(f"<{ndim}Q", view, stop)
-        stop = _need(view, at, 8)
-        (nbytes,) = _u64.unpack_from(view, at)
-        last = _need(view, stop, nbytes)
+        dtype, at = _read_dtype(data, at)
+        ndim = data[at]
+        shape = struct.unpack_from(f"<{ndim}Q", data, at + 1)
+        at += 1 + 8 * ndim
+        (nbytes,) = _unpack_u64(data, at)
+        at += 8
+        last = _span(data, at, nbytes)
         count = 1
         for d in shape:
             count *= d
         if count * dtype.itemsize != nbytes:
             raise CorruptEntry("Stored array's shape does not match its byte count.")
         # A copy: the result is writable and owns its memory, as a freshly computed one.
-        array = np.frombuffer(view[stop:last], dtype=dtype).reshape(shape).copy()
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=at).reshape(shape).copy()
         return array, last
-    if tag == b"g":
+    if tag == _T_SCALAR:
         import numpy as np
 
-        dtype, at = _read_dtype(view, end)
-        stop = _need(view, at, 8)
-        (n,) = _u64.unpack_from(view, at)
-        last = _need(view, stop, n)
+        dtype, at = _read_dtype(data, at)
+        (n,) = _unpack_u64(data, at)
+        at += 8
+        last = _span(data, at, n)
         if n != dtype.itemsize:
             raise CorruptEntry("Stored NumPy scalar has the wrong byte count.")
-        return np.frombuffer(view[stop:last], dtype=dtype)[0], last
-    raise CorruptEntry(f"Stored entry has an unknown tag {tag!r}.")
+        return np.frombuffer(data, dtype=dtype, count=1, offset=at)[0], last
+    raise CorruptEntry(f"Stored entry has an unknown tag {bytes([tag])!r}.")

@@ -101,14 +101,20 @@ def decorate_with_store(
         if max_bytes is not None:
             prune(opened, max_bytes=max_bytes)
 
+    def to_bytes(value: Any) -> bytes:
+        return encode(value, serializer)
+
+    def from_bytes(blob: bytes) -> Any:
+        return decode(blob, serializer)
+
     def through_store(*args: Any, **kwargs: Any) -> Any:
         store_key = call_key(args, kwargs)
         value, from_store = get_or_compute(
             opened,
             store_key,
             functools.partial(func, *args, **kwargs),
-            encode=lambda v: encode(v, serializer),
-            decode=lambda b: decode(b, serializer),
+            encode=to_bytes,
+            decode=from_bytes,
             function=name,
             lease=lease,
             ttl=ttl,
