@@ -71,7 +71,12 @@ def _run(path: Path) -> tuple[dict[str, Any], list[Any]]:
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"memoization", "backprop_strategies", "training"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "memoization",
+        "backprop_strategies",
+        "training",
+        "persistent_memoization",
+    }
 
 
 def test_memoization_notebook() -> None:
@@ -113,3 +118,14 @@ def test_training_notebook() -> None:
     assert ns["test"]["accuracy"] > 0.8
     assert ns["moons_accuracy"] > 0.8
     assert ns["x"].grad.shape == (4, 3)
+
+
+def test_persistent_memoization_notebook() -> None:
+    ns, _ = _run(EXAMPLES / "persistent_memoization.ipynb")
+    runs = ns["runs"]
+    assert [(r["store_hits"], r["store_misses"]) for r in runs] == [(0, 1), (1, 0), (0, 1), (0, 1)]
+    first, again, other_lr, edited = runs
+    assert again["weights_sum"] == first["weights_sum"]  # process 1's weights, read back
+    assert again["accuracy"] == first["accuracy"] > 0.8
+    assert other_lr["weights_sum"] != first["weights_sum"]
+    assert edited["weights_sum"] != first["weights_sum"]  # retrained with the edited helper
