@@ -59,7 +59,21 @@ def test_arrays_round_trip_writable(array: np.ndarray) -> None:
     out = decode(encode(array, None), None)
     assert out.dtype == array.dtype and out.shape == array.shape
     np.testing.assert_array_equal(out, array)
-    assert out.flags.writeable and out.flags.owndata
+    assert out.flags.writeable and out.flags.owndata  # a copy of read-only bytes
+
+
+def test_bytearray_entries_give_aligned_writable_views() -> None:
+    # Stores hand large entries over as a bytearray: arrays become views into it.
+    a, b = np.arange(5, dtype=np.int16), np.arange(7.0).reshape(7, 1)
+    blob = encode({"a": a, "text": "x" * 3, "b": b, "raw": b"\x01"}, None)
+    out = decode(bytearray(blob), None)
+    for name, original in (("a", a), ("b", b)):
+        view = out[name]
+        np.testing.assert_array_equal(view, original)
+        assert view.flags.writeable and view.ctypes.data % 16 == 0  # 64-byte offsets
+    out["a"][:] = -1  # views of one buffer do not overlap
+    np.testing.assert_array_equal(out["b"], b)
+    assert type(out["raw"]) is bytes and out["text"] == "xxx"
 
 
 def test_unsupported_types_need_a_serializer() -> None:

@@ -17,13 +17,17 @@ it, so values are not pickled. An entry is::
            | b"b" u64 n, n bytes             bytes
            | b"l" | b"t"  u64 n, n values    list, tuple
            | b"d" u64 n, n (key value)       dict, insertion order kept
-           | b"a" dtype, u8 ndim, ndim u64 dims, u64 n, n bytes   NumPy array, C order
+           | b"a" dtype, u8 ndim, ndim u64 dims, u64 n, u8 p, p zero bytes, n bytes
+                                             NumPy array, C order; `p` pads the data to a
+                                             64-byte offset from the entry's start
            | b"g" dtype, u64 n, n bytes      NumPy scalar
     dtype  = u8 n, n ASCII bytes             `numpy.dtype.str`, e.g. "<f4" (never object)
 
 All integers little-endian. Decoding checks every length against the bytes present and that
 nothing is left over, so a truncated or padded entry is refused (`CorruptEntry`) rather than
-half-read; an object dtype is refused (its raw bytes would be pointers).
+half-read; an object dtype is refused (its raw bytes would be pointers). Decoded arrays are
+writable: copies when the entry is `bytes`, aligned views into it when it is a `bytearray`
+(which a store hands over for large entries: one allocation and no second copy).
 
 Example:
     >>> import numpy as np
@@ -121,7 +125,7 @@ def encode(value: Any, serializer: Serializer | None) -> bytes:
     native format cannot hold `value` and no serializer is given.
     """
     if serializer is None:
-        parts: list[Any] = [MAGIC, b"N"]
+        parts = _Parts([MAGIC, b"N"])
         _encode(value, parts, "result")
         return b"".join(parts)
     payload = serializer.dumps(value)
@@ -136,9 +140,9 @@ def encode(value: Any, serializer: Serializer | None) -> bytes:
     return MAGIC + b"U" + _u16.pack(len(name)) + name + bytes(payload)
 
 
-def decode(entry: bytes, serializer: Serializer | None) -> Any:
+def decode(entry: bytes | bytearray, serializer: Serializer | None) -> Any:
     """The value stored in `entry`, refusing any entry the configured reader did not write."""
-    if not isinstance(entry, bytes):  # a backend may hand back a bytearray or memoryview
+    if not isinstance(entry, bytes | bytearray):  # e.g. a memoryview from a backend
         entry = bytes(entry)
     if entry[:4] != MAGIC or len(entry) < 5:
         raise CorruptEntry("Stored entry does not start with the memograd store header.")
@@ -159,16 +163,33 @@ def decode(entry: bytes, serializer: Serializer | None) -> Any:
     if isinstance(serializer, PickleSerializer):
         if kind != b"P":
             raise UntrustedEntry("Refusing a stored entry that is not a signed pickle.")
-        return serializer.loads(entry[5:])
+        return serializer.loads(bytes(entry[5:]))
     if kind != b"U" or len(entry) < 7:
         raise UntrustedEntry(f"Stored entry was not written by serializer {serializer.name!r}.")
     (n,) = _u16.unpack_from(entry, 5)
     if entry[7 : 7 + n].decode("utf-8", "replace") != serializer.name:
         raise UntrustedEntry(f"Stored entry was not written by serializer {serializer.name!r}.")
-    return serializer.loads(entry[7 + n :])
+    return serializer.loads(bytes(entry[7 + n :]))
 
 
-def _encode(value: Any, parts: list[Any], path: str) -> None:
+ALIGN = 64
+
+
+class _Parts(list[Any]):
+    """The pieces of an entry, with a running byte count (for aligning array data)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+        self.counted = 0
+        self.size = 0
+
+    def offset(self) -> int:
+        self.size += sum(len(p) for p in self[self.counted :])
+        self.counted = len(self)
+        return self.size
+
+
+def _encode(value: Any, parts: _Parts, path: str) -> None:
     if value is None:
         parts.append(b"0")
         return
@@ -203,7 +224,9 @@ def _encode(value: Any, parts: list[Any], path: str) -> None:
             array = np.ascontiguousarray(value)  # (1-d for a 0-d value: keep value.shape)
             parts += (b"a", dtype, _u8.pack(value.ndim))
             parts += [_u64.pack(d) for d in value.shape]
-            parts += (_u64.pack(array.nbytes), array.reshape(-1).view(np.uint8).data)
+            parts.append(_u64.pack(array.nbytes))
+            pad = -(parts.offset() + 1) % ALIGN
+            parts += (_u8.pack(pad), bytes(pad), array.reshape(-1).view(np.uint8).data)
         elif np is not None and isinstance(value, np.generic):
             dtype = _plain_dtype(np, value.dtype, path)
             data = value.tobytes()
@@ -228,7 +251,7 @@ def _plain_dtype(np: Any, dtype: Any, path: str) -> bytes:
     return _u8.pack(len(data)) + data
 
 
-def _read_dtype(data: bytes, at: int) -> tuple[Any, int]:
+def _read_dtype(data: bytes | bytearray, at: int) -> tuple[Any, int]:
     import numpy as np
 
     n = data[at]
@@ -244,7 +267,7 @@ def _read_dtype(data: bytes, at: int) -> tuple[Any, int]:
     return dtype, stop
 
 
-def _span(data: bytes, at: int, n: int) -> int:
+def _span(data: bytes | bytearray, at: int, n: int) -> int:
     """The end of `n` bytes starting at `at`, refusing to run past the entry."""
     end = at + n
     if end > len(data):
@@ -260,7 +283,7 @@ _unpack_u64 = _u64.unpack_from
 _unpack_f64 = _f64.unpack_from
 
 
-def _decode(data: bytes, at: int) -> tuple[Any, int]:
+def _decode(data: bytes | bytearray, at: int) -> tuple[Any, int]:
     """Read one value at `at`; returns it and the offset after it. Indexing past the end
     raises IndexError/struct.error, which `decode` turns into CorruptEntry."""
     tag = data[at]
@@ -269,7 +292,7 @@ def _decode(data: bytes, at: int) -> tuple[Any, int]:
         (n,) = _unpack_u64(data, at)
         last = _span(data, at + 8, n)
         raw = data[at + 8 : last]
-        return (raw.decode("utf-8", "surrogatepass") if tag == _T_STR else raw), last
+        return (raw.decode("utf-8", "surrogatepass") if tag == _T_STR else bytes(raw)), last
     if tag == _T_FLOAT:
         return _unpack_f64(data, at)[0], at + 8
     if tag == _T_INT:
@@ -315,16 +338,17 @@ def _decode(data: bytes, at: int) -> tuple[Any, int]:
         shape = struct.unpack_from(f"<{ndim}Q", data, at + 1)
         at += 1 + 8 * ndim
         (nbytes,) = _unpack_u64(data, at)
-        at += 8
+        at += 9 + data[at + 8]  # the length, the padding's length, the padding
         last = _span(data, at, nbytes)
         count = 1
         for d in shape:
             count *= d
         if count * dtype.itemsize != nbytes:
             raise CorruptEntry("Stored array's shape does not match its byte count.")
-        # A copy: the result is writable and owns its memory, as a freshly computed one.
-        array = np.frombuffer(data, dtype=dtype, count=count, offset=at).reshape(shape).copy()
-        return array, last
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=at).reshape(shape)
+        # Writable either way, as a freshly computed result: a view into a bytearray entry
+        # (this decode's own buffer), else a copy of the read-only bytes.
+        return (array if isinstance(data, bytearray) else array.copy()), last
     if tag == _T_SCALAR:
         import numpy as np
 

@@ -68,7 +68,7 @@ def get_or_compute(
     compute: Callable[[], Any],
     *,
     encode: Callable[[Any], bytes],
-    decode: Callable[[bytes], Any],
+    decode: Callable[[bytes | bytearray], Any],
     function: str,
     lease: float,
     ttl: float | None,

@@ -104,7 +104,7 @@ def decorate_with_store(
     def to_bytes(value: Any) -> bytes:
         return encode(value, serializer)
 
-    def from_bytes(blob: bytes) -> Any:
+    def from_bytes(blob: bytes | bytearray) -> Any:
         return decode(blob, serializer)
 
     def through_store(*args: Any, **kwargs: Any) -> Any:

@@ -5,8 +5,9 @@ format) and hands out leases, so one process computes a missing key while the ot
 `SQLiteStore` and `RedisStore` implement it; a third backend is a class with these methods:
 
 =====================================  ==========================================================
-`get(key) -> bytes | None`             the entry, or None if absent or expired; records the use
-                                       (last use, hit count: may be batched, see `Pending`)
+`get(key) -> bytes | None`             the entry (bytes, or a bytearray the caller may keep),
+                                       or None if absent or expired; records the use (last
+                                       use, hit count: may be batched, see `Pending`)
 `put_if_absent(key, value, *,          store `value` unless the key holds an unexpired entry;
 function, ttl) -> bool`                True if stored. Atomic: a reader sees all or nothing
 `lease(key, owner, seconds) -> bool`   take the key's lease for `seconds` if it is free or
@@ -54,7 +55,7 @@ class MemoStore(Protocol):
 
     url: str
 
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, key: str) -> bytes | bytearray | None: ...
     def put_if_absent(
         self, key: str, value: bytes, *, function: str, ttl: float | None = None
     ) -> bool: ...

@@ -92,7 +92,7 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r})"
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> bytes | bytearray | None:
         value = self._redis.get(self.prefix + "v:" + key)
         if value is None:
             return None

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS stats (
 """
 
 BUSY_TIMEOUT_S = 60.0
+_CHUNK = 65536
 _GET = (  # the value itself only when small; larger ones are read by `_read_large`
     "SELECT expires, CASE WHEN size <= 16384 THEN value END FROM entries WHERE key = ?"
 )
@@ -93,7 +94,7 @@ class SQLiteStore:
 
     # -- the protocol -------------------------------------------------------------------
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> bytes | bytearray | None:
         conn = self._conn()
         row = conn.execute(_GET, (key,)).fetchone()
         if row is None:
@@ -106,9 +107,9 @@ class SQLiteStore:
             if value is None:
                 return None
         self._pending.use(key)
-        return bytes(value)
+        return value
 
-    def _read_large(self, conn: sqlite3.Connection, key: str) -> bytes | None:
+    def _read_large(self, conn: sqlite3.Connection, key: str) -> bytearray | None:
         # SQLite's incremental blob I/O reads a large value several times faster than a
         # SELECT of it. Row lookup and read happen in one read transaction (a WAL snapshot),
         # so a concurrent delete cannot hand us another row's bytes.
@@ -118,7 +119,12 @@ class SQLiteStore:
             if row is None:
                 return None
             with conn.blobopen("entries", "value", row[0], readonly=True) as blob:
-                return blob.read()
+                # Read in chunks into one bytearray: the decoder makes arrays views into it
+                # (writable, no second copy), and no 1 MiB temporary is allocated per chunk.
+                out = bytearray(len(blob))
+                for start in range(0, len(out), _CHUNK):
+                    out[start : start + _CHUNK] = blob.read(_CHUNK)
+                return out
         finally:
             conn.execute("COMMIT")
 
