@@ -138,3 +138,13 @@ def test_recursion_is_followed_once() -> None:
 def test_fingerprint_refuses_non_functions() -> None:
     with pytest.raises(TypeError, match="expected a Python function"):
         fingerprint(len)
+
+
+def test_mutable_globals_are_listed_but_not_keyed(load: Callable[[str], Any]) -> None:
+    source = "HISTORY = [1, 2]\nLIMIT = (1, 2)\n\ndef target(x):\n    return len(HISTORY) + x\n"
+    module = load(source)
+    fp = fingerprint(module.target)
+    (part,) = [p for p in fp.parts if p.name.endswith(".HISTORY")]
+    assert "not part of the key" in part.detail
+    module.HISTORY.append(3)  # the program appends as it runs: keys must not move
+    assert fingerprint(module.target).digest == fp.digest
