@@ -8,6 +8,7 @@ or measured (the function doing that work is replaced by one that fails the test
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -206,3 +207,35 @@ def test_run_report_checks_its_folder_before_the_sections(
         run_report("ro", quick=True, sections=["memoization"])
     with pytest.raises(PermissionError, match=r"cannot write 'ro/sub': the folder 'ro' is not"):
         run_report("ro/sub", quick=True, sections=["memoization"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "written"),
+    [
+        ([*TRAIN, "--save", "out/m.safetensors"], "out/m.safetensors"),
+        (["memory", "--depth", "2", "--width", "4", "--plot", "out/m.png"], "out/m.png"),
+        (["demo", "--quick", "--sections", "chain_rule", "--out", "out"], "out/summary.json"),
+    ],
+)  # fmt: skip
+def test_a_write_refused_after_the_check_still_names_the_users_path(
+    argv: list[str],
+    written: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The folder passes the up-front check, then the kernel refuses the atomic writer's temp
+    # file (as for a folder made read-only meanwhile). The line used to name that hidden file.
+    from memograd import _atomic
+
+    def refuse(target: Path, folder: Path) -> Path:
+        hidden = folder / _atomic._temp_name(target)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(hidden))
+
+    monkeypatch.chdir(tmp_path)
+    Path("out").mkdir()
+    monkeypatch.setattr(_atomic, "_create_temp_beside", refuse)
+    line = _one_line_error(capsys, argv)
+    assert f"Permission denied: {written!r}" in line
+    assert "memograd-tmp" not in line and "/." not in line
+    assert list(Path("out").iterdir()) == []
