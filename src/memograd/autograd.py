@@ -1,8 +1,8 @@
 """Functional autodiff: `grad`, `value_and_grad`, `gradients`, `hvp`.
 
 `Tensor.backward` accumulates into the `.grad` of leaves (the training loop's view).
-These functions return gradients instead and touch no `.grad`: `gradients` is the
-reverse sweep of `memograd.graph` collecting the adjoints of chosen nodes, and
+These functions return gradients instead and touch no `.grad`: `gradients` is the one
+reverse sweep of `memograd.graph` asked for the adjoints of chosen nodes (``wrt``), and
 `grad(f)` turns a function into its gradient function (JAX style).
 
 Transforms nest: inside an outer `grad`, an inner `grad(f)(x)` records its backward pass
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _grad_mode
-from .graph import topological_order
+from .graph import reverse_sweep
 from .tensor._backend import xp
 from .tensor._tensor import Tensor, constant
 
@@ -84,18 +84,21 @@ def gradients(
                 f"gradients: `seed` must have the output's shape {output.shape}. "
                 f"Received shape {seed_arr.shape}"
             )
-    if retain_graph is None:
-        retain_graph = create_graph
-    found: dict[int, Any] = {}
+    grads: tuple[Any, ...] = (None,) * len(wrt)
     if output.requires_grad:
         start = (
             (seed if isinstance(seed, Tensor) else constant(seed_arr)) if create_graph else seed_arr
         )
-        with _grad_mode.enable_grad() if create_graph else _grad_mode.no_grad():
-            found = _collect(output, start, {id(t) for t in wrt}, retain_graph)
+        grads = reverse_sweep(
+            output,
+            start,
+            wrt=wrt,
+            prune=True,  # only the paths into `inputs`: a parameter-only branch is skipped
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph,
+        ).grads
     results = []
-    for t in wrt:
-        g = found.get(id(t))
+    for t, g in zip(wrt, grads, strict=True):
         if g is None:
             g = xp.zeros_like(t.data)
             results.append(constant(g) if create_graph else g)
@@ -104,30 +107,6 @@ def gradients(
         else:  # adjoints may be shared between nodes or be read-only views
             results.append(xp.array(g, dtype=t.data.dtype, copy=True))
     return tuple(results)
-
-
-def _collect(root: Tensor, seed: Any, wanted: set[int], retain_graph: bool) -> dict[int, Any]:
-    """The reverse sweep of `graph.reverse_sweep`, keeping the adjoints of `wanted` nodes."""
-    adjoints: dict[int, Any] = {id(root): seed}
-    found: dict[int, Any] = {}
-    for node in reversed(topological_order(root)):
-        adjoint = adjoints.pop(id(node), None)
-        if adjoint is None:
-            continue
-        if id(node) in wanted:
-            found[id(node)] = adjoint
-        parents = node._parents
-        if not parents:
-            continue
-        for parent, contribution in zip(parents, node._backward(adjoint), strict=True):
-            if contribution is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            previous = adjoints.get(key)
-            adjoints[key] = contribution if previous is None else previous + contribution
-        if not retain_graph:
-            node._release()
-    return found
 
 
 def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:

@@ -26,7 +26,7 @@ import numpy as np
 from memograd.backprop._counts import STRATEGIES, Counts, path_tables, predict
 from memograd.backprop._graph import GraphView, zero_like
 from memograd.backprop._strategies import run
-from memograd.graph import Node
+from memograd.graph import Node, reverse_sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +185,8 @@ def adjoint_table(loss: Node) -> list[AdjointRow]:
     """
     view = GraphView(loss)
     n = len(view.order)
-    table: list[Any] = [None] * n
-    if n:
-        table[-1] = view.seed()
-    for c in range(n - 1, -1, -1):
-        if table[c] is None:
-            continue
-        for i, p in view.parent_edges[c]:
-            contribution = view.edge_vjp(c, i, table[c])
-            if contribution is not None:
-                table[p] = contribution if table[p] is None else table[p] + contribution
+    # The one reverse sweep, asked for every node's adjoint instead of the leaves' `.grad`.
+    table = reverse_sweep(loss, view.seed(), wrt=view.order, retain_graph=True).grads
     paths = path_tables(view)[0]
     rows = []
     for k in range(n - 1, -1, -1):

@@ -197,7 +197,7 @@ def reverse(view: GraphView, wrt: Sequence[int | None]) -> Outcome:
     try:
         for leaf in leaves:
             leaf.grad = zero_like(leaf) if isinstance(leaf.grad, float) else None  # type: ignore[attr-defined]
-        stats = reverse_sweep(view.root, view.seed(), retain_graph=True)
+        stats = reverse_sweep(view.root, view.seed(), retain_graph=True).stats
         grads = [None if k is None else view.order[k].grad for k in wrt]  # type: ignore[attr-defined]
     finally:
         for leaf, grad in zip(leaves, saved, strict=True):

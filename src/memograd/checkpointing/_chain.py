@@ -158,17 +158,13 @@ class _Chain:
         lo, leaf, out = tape
         if not out.requires_grad:
             return None
-        wanted = {id(p): p for p in self.params}
-        if leaf.requires_grad:
-            wanted[id(leaf)] = leaf
-        found = backprop(out, g, wanted, "checkpoint")
-        for p in self.params:
-            contribution = found.get(id(p))
+        found = backprop(out, g, (leaf, *self.params), "checkpoint")
+        for p, contribution in zip(self.params, found[1:], strict=True):
             if contribution is not None:
                 previous = grads.get(id(p))
                 grads[id(p)] = contribution if previous is None else previous + contribution
         self._drop(lo)
-        return found.get(id(leaf))
+        return found[0]
 
     # -- the node ------------------------------------------------------------------------
     def forward(self) -> Tensor:

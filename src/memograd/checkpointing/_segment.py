@@ -45,7 +45,7 @@ from types import CodeType, ModuleType
 from typing import Any, cast
 
 from memograd import _grad_mode
-from memograd.graph import topological_order
+from memograd.graph import Node, reverse_sweep
 from memograd.tensor import Tensor, constant, make_node
 
 
@@ -203,39 +203,24 @@ class RngKeeper:
 
 
 # ------------------------------------------------------------------ the inner sweep
-def backprop(root: Tensor, seed: Any, wanted: dict[int, Tensor], what: str) -> dict[int, Any]:
-    """Sweep from `root` (a recomputed segment) and return the adjoints of `wanted` nodes.
+def backprop(root: Tensor, seed: Any, wrt: Sequence[Tensor], what: str) -> tuple[Any, ...]:
+    """Sweep from `root` (a recomputed segment) down to `wrt`; their adjoints (None: none).
 
-    The sweep stops at wanted nodes and releases what it passes, like
-    `graph.reverse_sweep`. A leaf requiring grad that is not wanted was used by the segment
+    The one reverse sweep of `memograd.graph`, stopping at the `wrt` nodes and releasing
+    what it passes. A leaf requiring grad that is not in `wrt` was used by the segment
     without being declared: RuntimeError.
     """
-    adjoints: dict[int, Any] = {id(root): seed}
-    found: dict[int, Any] = {}
-    for node in reversed(topological_order(root, stop=wanted.keys())):
-        adjoint = adjoints.pop(id(node), None)
-        if adjoint is None:
-            continue
-        if id(node) in wanted:
-            found[id(node)] = adjoint
-            continue
-        parents = node._parents
-        if not parents:
-            raise RuntimeError(
-                f"{what}: the recomputed segment used a tensor that requires grad "
-                f"(shape={cast(Tensor, node).shape}) that is neither an argument nor a "
-                "declared parameter, so its gradient would be lost. Pass it with "
-                "`params=[...]` (found automatically only in Modules and in the function's "
-                "closure, defaults, partial arguments and named globals)."
-            )
-        for parent, contribution in zip(parents, node._backward(adjoint), strict=True):
-            if contribution is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            previous = adjoints.get(key)
-            adjoints[key] = contribution if previous is None else previous + contribution
-        node._release()
-    return found
+
+    def undeclared(node: Node) -> None:
+        raise RuntimeError(
+            f"{what}: the recomputed segment used a tensor that requires grad "
+            f"(shape={cast(Tensor, node).shape}) that is neither an argument nor a "
+            "declared parameter, so its gradient would be lost. Pass it with "
+            "`params=[...]` (found automatically only in Modules and in the function's "
+            "closure, defaults, partial arguments and named globals)."
+        )
+
+    return reverse_sweep(root, seed, wrt=wrt, stop_at_wrt=True, unexpected_leaf=undeclared).grads
 
 
 def detached(data: Any, requires_grad: bool) -> Tensor:
@@ -332,9 +317,7 @@ def _segment_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     note_recomputation(calls=1)
     if not isinstance(out, Tensor) or not out.requires_grad:
         return (None,) * len(node._parents)
-    wanted = {id(t): t for t in (*leaves, *seg.params) if t.requires_grad}
-    found = backprop(out, g, wanted, "checkpoint")
-    return tuple(found.get(id(t)) for t in (*leaves, *seg.params))
+    return backprop(out, g, (*leaves, *seg.params), "checkpoint")
 
 
 __all__ = ["Recomputed", "checkpoint", "count_recomputation", "find_parameters"]

@@ -133,7 +133,7 @@ class Value:
                 "backward() called on a Value that does not require grad: none of its inputs "
                 "requires grad, or it was computed under no_grad()."
             )
-        return reverse_sweep(self, float(gradient), retain_graph=retain_graph)
+        return reverse_sweep(self, float(gradient), retain_graph=retain_graph).stats
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other: Value | Number) -> Value:

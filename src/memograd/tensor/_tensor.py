@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .. import _grad_mode
 from ..graph import SweepStats, reverse_sweep
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE, as_array
@@ -277,13 +276,14 @@ class Tensor:
                     f"backward: `grad` must have the tensor's shape {self.shape}. "
                     f"Received: grad of shape {seed.shape}"
                 )
-        if retain_graph is None:
-            retain_graph = create_graph
-        if not create_graph:
-            return reverse_sweep(self, seed, retain_graph=retain_graph)
-        seed_t = grad if isinstance(grad, Tensor) else constant(seed)
-        with _grad_mode.enable_grad():
-            return reverse_sweep(self, seed_t, retain_graph=retain_graph)
+        if create_graph:  # the VJPs then build Tensors: the seed must be one
+            seed = grad if isinstance(grad, Tensor) else constant(seed)
+        return reverse_sweep(
+            self,
+            seed,
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph,
+        ).stats
 
     # ------------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
