@@ -146,8 +146,9 @@ def test_more_slots_never_cost_more() -> None:
         "memograd.checkpointing._policy",
         "memograd.checkpointing._segment",
         "memograd.checkpointing._chain",
-        "memograd.checkpointing._measure",
-        "memograd.checkpointing._plot",
+        "memograd.tradeoff",
+        "memograd.tradeoff._measure",
+        "memograd.tradeoff._plot",
         "memograd.tensor.memory",
     ],
 )

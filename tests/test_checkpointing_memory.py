@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import memograd as mg
-from memograd.checkpointing import closed_form_saved_bytes, measure, schedule, simulate
+from memograd.checkpointing import schedule, simulate
 from memograd.nn import Dense, Sequential
 from memograd.tensor import memory
 from memograd.tensor.functional import cross_entropy
+from memograd.tradeoff import closed_form_saved_bytes, measure
 
 
 def _peak(model: Sequential, X: np.ndarray, y: np.ndarray) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from memograd.checkpointing import closed_form_saved_bytes
 from memograd.cli import main
+from memograd.tradeoff import closed_form_saved_bytes
 
 SMALL = ["--depth", "2,5", "--width", "8,12", "--batch", "4", "--repeats", "1"]
 

@@ -28,7 +28,7 @@ COMMANDS = {
     "train --plot": ([*TRAIN, "--plot"], "memograd.data.load_dataset"),
     "memory --plot": (
         ["memory", "--depth", "2", "--width", "4", "--plot"],
-        "memograd.checkpointing.measure",
+        "memograd.tradeoff.measure",
     ),
     "backprop --plot": (
         ["backprop", "--scaling", "depth", "--max", "2", "--plot"],

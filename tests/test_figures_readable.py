@@ -142,7 +142,7 @@ def _memory_rows(peak_mib: tuple[float, float], seconds: tuple[float, float]) ->
 def test_memory_figure_tick_labels_do_not_run_into_each_other(
     peak_mib: tuple[float, float], seconds: tuple[float, float]
 ) -> None:
-    from memograd.checkpointing import memory_figure
+    from memograd.tradeoff import memory_figure
 
     fig = memory_figure(_memory_rows(peak_mib, seconds))
     renderer = _render(fig, dpi=120)  # the dpi `save_plot` writes at

@@ -7,7 +7,8 @@ import math
 import re
 from pathlib import Path
 
-from memograd.checkpointing import measure, schedule, simulate
+from memograd.checkpointing import schedule, simulate
+from memograd.tradeoff import measure
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -8,9 +8,10 @@ with depth × width × batch. Recomputing instead of storing trades time back fo
   everything, the default), an int k (store every k-th activation), "sqrt" (k ≈ √n, Chen et
   al. 2016), "binomial:<s>" (the fewest recomputations with s stored activations, Griewank's
   revolve generalized), "none" (keep only the input; quadratic in depth);
-- `schedule` / `simulate`: a policy's plan and its cost on paper;
-- `measure`: saved bytes (exact, `memograd.tensor.memory`), time, recomputation and
-  tracemalloc peaks of each policy on MLPs (what `memograd memory` prints).
+- `schedule` / `simulate`: a policy's plan and its cost on paper.
+
+Measuring the policies on `nn` models (`measure`, `memory_figure`, what `memograd memory`
+prints) is `memograd.tradeoff`, one layer above `nn`, which itself uses this package.
 
 Example:
     >>> import numpy as np
@@ -29,8 +30,6 @@ Example:
 """
 
 from ._chain import sequential_forward
-from ._measure import closed_form_saved_bytes, measure
-from ._plot import memory_figure, save_plot
 from ._policy import (
     POLICY_FORMS,
     Policy,
@@ -53,13 +52,9 @@ __all__ = [
     "binomial_evaluations",
     "check_policy",
     "checkpoint",
-    "closed_form_saved_bytes",
     "count_recomputation",
     "find_parameters",
-    "measure",
-    "memory_figure",
     "revolve_advances",
-    "save_plot",
     "schedule",
     "sequential_forward",
     "simulate",

@@ -76,7 +76,7 @@ def _positive(value: int, option: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Measure, then print a table (or JSON) and write the plot if asked."""
-    from memograd.checkpointing import measure, save_plot
+    from memograd.tradeoff import measure, save_plot
 
     depths = int_list(args.depth, name="--depth")
     widths = int_list(args.width, name="--width")

@@ -1,6 +1,6 @@
 """Section 4: memory — what the memo costs, and what recomputation buys back.
 
-The measurements and the figure are `memograd.checkpointing` (`measure`, `memory_figure`):
+The measurements and the figure are `memograd.tradeoff` (`measure`, `memory_figure`):
 exact peak bytes held for backward (`memograd.tensor.memory.track`), median step time and
 recomputed layers of each checkpoint policy on ReLU MLPs. This module picks the grid of depths
 and widths, and writes the table and the text.
@@ -56,8 +56,8 @@ def build(out: SectionBuilder, ctx: Any) -> None:
     out.number("settings", settings)
     start = conditions()
     measure = need(
-        "memograd.checkpointing:measure",
-        "memory measurements per checkpoint policy (memograd.checkpointing.measure, issue 7)",
+        "memograd.tradeoff:measure",
+        "memory measurements per checkpoint policy (memograd.tradeoff.measure, issue 7)",
     )
     rows = measure(
         settings["depths"],
@@ -71,9 +71,7 @@ def build(out: SectionBuilder, ctx: Any) -> None:
     out.number("rows", rows)
     ran = out.number("conditions", conditions(start))
     with out.part("saved bytes vs width and depth, and the trade-off"):
-        memory_figure = need(
-            "memograd.checkpointing:memory_figure", "the memory figure (checkpointing)"
-        )
+        memory_figure = need("memograd.tradeoff:memory_figure", "the memory figure (tradeoff)")
         out.figure(
             memory_figure(rows),
             f"Peak bytes held for the backward pass of one training step (batch "

@@ -1,7 +1,7 @@
 """Figures of `measure` results: saved bytes vs depth and vs width, and time vs memory.
 
 Example:
-    >>> from memograd.checkpointing import measure, memory_figure
+    >>> from memograd.tradeoff import measure, memory_figure
     >>> rows = measure([2, 4], [8], 4, ["all", "none"], repeats=1, use_tracemalloc=False)
     >>> len(memory_figure(rows).axes)
     3

@@ -21,7 +21,7 @@ Per policy × depth × width this reports:
 For "all" the saved bytes have a closed form (`closed_form_saved_bytes`), printed beside
 the measurement and asserted equal to it in the tests.
 
-This module builds `memograd.nn` models; it is imported only when a measurement runs.
+This module builds `memograd.nn` models, so it sits above `nn` (not in `checkpointing`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ._policy import Policy, check_policy, schedule, simulate
-from ._segment import count_recomputation
+from memograd.checkpointing import Policy, check_policy, count_recomputation, schedule, simulate
 
 
 def closed_form_saved_bytes(
