@@ -15,7 +15,7 @@ Example:
 __version__ = "0.1.0"
 
 # Public names are added here as their layers land (see DESIGN.md, "Public API contract").
-from memograd import backprop, checkpointing, data, fib, memo, nn, scalar, tensor
+from memograd import _display, backprop, checkpointing, data, fib, memo, nn, scalar, tensor
 from memograd._grad_mode import enable_grad, no_grad
 from memograd._threads import apply_default as _apply_thread_policy
 from memograd._threads import get_num_threads, set_num_threads
@@ -26,6 +26,15 @@ from memograd.memo import memoize
 from memograd.nn import optim
 from memograd.scalar import Value
 from memograd.tensor import Tensor
+
+
+def _load_drawings() -> None:
+    """Jupyter drawings of Value/Tensor/Trace: `viz.notebook` registers them on import."""
+    import memograd.viz.notebook  # noqa: F401  (matplotlib is imported here, at the first one)
+
+
+# The engines draw themselves through `_display`, which never imports the layer above it.
+_display.set_loader(_load_drawings)
 
 # One BLAS thread unless $MEMOGRAD_NUM_THREADS says otherwise (memograd._threads: why).
 # NumPy, and with it its BLAS, is loaded by now.

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+from memograd import _display
 from memograd.memo._signature import build, function_name, mirror
 
 P = ParamSpec("P")
@@ -153,9 +154,7 @@ class Trace:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter: draw the recorded call trees (None when empty or too big to read)."""
-        from memograd.viz.notebook import trace_svg  # lazy: no matplotlib at import time
-
-        return trace_svg(self)
+        return _display.svg("trace", self)  # drawn by memograd.viz, which registers it
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from memograd import _grad_mode
+from memograd import _display, _grad_mode
 from memograd.graph import SweepStats, reverse_sweep
 
 Number = int | float
@@ -249,9 +249,7 @@ class Value:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter: draw the graph that produced this value (None when too big to read)."""
-        from memograd.viz.notebook import graph_svg  # lazy: no matplotlib at import time
-
-        return graph_svg(self)
+        return _display.svg("graph", self)  # drawn by memograd.viz, which registers it
 
 
 # --- n-ary ops: one node each, so a neuron is exactly two nodes (weighted sum, activation) ----

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .. import _display
 from ..graph import SweepStats, reverse_sweep
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE, as_array
@@ -202,9 +203,7 @@ class Tensor:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter: draw the graph that produced this tensor (None when too big to read)."""
-        from memograd.viz.notebook import graph_svg  # lazy: no matplotlib at import time
-
-        return graph_svg(self)
+        return _display.svg("graph", self)  # drawn by memograd.viz, which registers it
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
         return self.data if dtype is None else self.data.astype(dtype)

@@ -1,8 +1,10 @@
-"""Inline rendering in Jupyter: the `_repr_svg_` / `_repr_png_` bodies of Value, Tensor, Trace.
+"""Inline rendering in Jupyter: the drawings behind `_repr_svg_` of Value, Tensor, Trace.
 
-The engine classes carry one-line methods that import this module lazily and call these
-functions, so importing memograd never imports matplotlib. A function returns None when the
-object is too big to draw readably; Jupyter then shows the text repr instead.
+Those classes sit below `viz` and never import it: their `_repr_svg_` asks
+`memograd._display` for the renderer of a kind, and this module registers its renderers there
+when it is imported (the package root imports it at the first drawing, so importing memograd
+never imports matplotlib). A function returns None when the object is too big to draw
+readably; Jupyter then shows the text repr instead.
 
 Example:
     >>> import memograd as mg
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from memograd import _display
 from memograd.viz.plots import png_bytes, svg_text
 
 
@@ -88,3 +91,8 @@ class Inline:
 def inline(fig: Any) -> Inline:
     """Show `fig` as the last expression of a notebook cell: ``inline(draw_network())``."""
     return Inline(fig)
+
+
+# What the core classes' `_repr_svg_` draw (they look it up in `_display`; see the docstring).
+_display.register("graph", graph_svg)
+_display.register("trace", trace_svg)
