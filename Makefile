@@ -18,9 +18,11 @@ demo: $(STAMP)
 
 test: $(STAMP) lint typecheck pytest
 
+# lint-imports: the layer contracts of pyproject.toml ([tool.importlinter]): imports only go down.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
