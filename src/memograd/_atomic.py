@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from memograd._errors import invalid_value
+
 _TEMP_TAG = ".memograd-tmp-"
 
 
@@ -145,9 +147,7 @@ def atomic_open(
         ...     f.write("{}")
     """
     if mode not in ("w", "wb"):
-        raise ValueError(
-            f"Received an invalid value for `mode`, expected 'w' or 'wb'. Received: mode={mode!r}"
-        )
+        raise invalid_value("mode", "'w' or 'wb'", mode)
     with atomic_path(path) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as f:
         yield f
         f.flush()

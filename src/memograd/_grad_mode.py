@@ -19,6 +19,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
+from memograd._errors import invalid_type
+
 enabled: bool = True
 """True when ops record the graph (the default). Engines read it directly: it is cheap."""
 
@@ -34,9 +36,7 @@ def set_grad_enabled(mode: bool) -> None:
     """Turn graph recording on or off globally (prefer the context managers)."""
     global enabled
     if not isinstance(mode, bool):
-        raise TypeError(
-            f"Received an invalid value for `mode`, expected a bool. Received: mode={mode!r}"
-        )
+        raise invalid_type("mode", "a bool", mode)
     enabled = mode
 
 

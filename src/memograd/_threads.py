@@ -32,6 +32,8 @@ import os
 import warnings
 from typing import Any
 
+from memograd._errors import invalid_type, invalid_value
+
 #: The environment variable read once, when memograd is imported.
 ENV_VAR = "MEMOGRAD_NUM_THREADS"
 #: BLAS threads when nothing else is asked for (see the module docstring for the measurements).
@@ -59,15 +61,9 @@ def check_num_threads(n: object, name: str = "n") -> int:
         ValueError: Received an invalid value for `n`, expected a positive integer. Received: n=0
     """
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(
-            f"Received an invalid value for `{name}`, expected a positive integer. "
-            f"Received: {name}={n!r} of type {type(n).__name__}"
-        )
+        raise invalid_type(name, "a positive integer", n, show_type=True)
     if n < 1:
-        raise ValueError(
-            f"Received an invalid value for `{name}`, expected a positive integer. "
-            f"Received: {name}={n!r}"
-        )
+        raise invalid_value(name, "a positive integer", n)
     return n
 
 

@@ -24,6 +24,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from memograd._errors import invalid_value
+
 from . import _grad_mode
 from .graph import reverse_sweep
 from .tensor._backend import xp
@@ -120,10 +122,7 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     else:
         nums = ()
     if not nums or any(i < 0 for i in nums) or len(set(nums)) != len(nums):
-        raise ValueError(
-            f"Received an invalid value for `argnums`, expected a non-negative int or a tuple "
-            f"of distinct ones. Received: argnums={argnums!r}"
-        )
+        raise invalid_value("argnums", "a non-negative int or a tuple of distinct ones", argnums)
     return nums, single
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from memograd import memo
+from memograd._errors import invalid_type, invalid_value
 
 METHODS: Final = ("naive", "memo-dict", "memoized", "bottom-up", "constant-memory")
 """Method names, as the CLI spells them."""
@@ -42,14 +43,9 @@ _LOG2_PHI: Final = math.log2((1 + math.sqrt(5)) / 2)
 
 def _check_n(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(
-            f"Received an invalid value for `n`, expected a non-negative integer. "
-            f"Received: n={n!r} of type {type(n).__name__}"
-        )
+        raise invalid_type("n", "a non-negative integer", n, show_type=True)
     if n < 0:
-        raise ValueError(
-            f"Received an invalid value for `n`, expected a non-negative integer. Received: n={n}"
-        )
+        raise invalid_value("n", "a non-negative integer", n)  # an int: repr is str
     return n
 
 
@@ -271,10 +267,7 @@ def measure(method: str, n: int) -> FibRun:
     """
     n = _check_n(n)
     if method not in METHODS:
-        raise ValueError(
-            f"Received an invalid value for `method`, expected one of {', '.join(METHODS)}. "
-            f"Received: method={method!r}"
-        )
+        raise invalid_value("method", f"one of {', '.join(METHODS)}", method)
     start = time.perf_counter()
     if method == "naive":
         value = naive(n)

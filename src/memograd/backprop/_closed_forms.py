@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from memograd._errors import invalid_value
 from memograd.backprop._counts import Counts
 
 _ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -55,16 +56,10 @@ def _layers(
 ) -> tuple[list[int], list[int]]:
     n = [int(w) for w in widths]
     if len(n) < 2 or any(w < 1 for w in n):
-        raise ValueError(
-            "Received an invalid value for `widths`, expected at least two positive integers. "
-            f"Received: widths={list(widths)!r}"
-        )
+        raise invalid_value("widths", "at least two positive integers", list(widths))
     for arg, name in (("activation", activation), ("output_activation", output_activation)):
         if name is not None and name not in _ACTIVATIONS:
-            raise ValueError(
-                f"Received an invalid value for `{arg}`, expected one of {list(_ACTIVATIONS)}. "
-                f"Received: {arg}={name!r}"
-            )
+            raise invalid_value(arg, f"one of {list(_ACTIVATIONS)}", name)
     out_act = activation if output_activation is None else output_activation
     depth = len(n) - 1
     # h[ell] for layers ell = 1..D (h[0] unused)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd.backprop._counts import STRATEGIES, Counts, path_tables, predict
 from memograd.backprop._graph import GraphView, zero_like
 from memograd.backprop._strategies import run
@@ -67,10 +68,7 @@ def _plain(grad: Any) -> Any:
 
 def _check_budget(budget: int | float | None) -> None:
     if budget is not None and (isinstance(budget, bool) or not budget > 0):
-        raise ValueError(
-            "Received an invalid value for `budget`, expected a positive number of "
-            f"multiplications or None. Received: budget={budget!r}"
-        )
+        raise invalid_value("budget", "a positive number of multiplications or None", budget)
 
 
 def _as_nodes(wrt: Node | Sequence[Node]) -> list[Node]:
@@ -105,10 +103,7 @@ def compare(
     names = [strategies] if isinstance(strategies, str) else list(strategies)
     bad = [s for s in names if s not in STRATEGIES]
     if bad or not names:
-        raise ValueError(
-            f"Received an invalid value for `strategies`, expected names among "
-            f"{list(STRATEGIES)}. Received: strategies={names!r}"
-        )
+        raise invalid_value("strategies", f"names among {list(STRATEGIES)}", names)
     _check_budget(budget)
     if not getattr(loss, "requires_grad", False):
         raise ValueError("`loss` does not require grad: no parameter reaches it.")

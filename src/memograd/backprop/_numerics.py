@@ -25,6 +25,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd.backprop._closed_forms import paths_to_loss
 from memograd.backprop._compare import compare
 from memograd.backprop._counts import STRATEGIES
@@ -128,10 +129,7 @@ def numerical_study(
     """
     for arg, values in (("widths", widths), ("depths", depths)):
         if not values or any(isinstance(v, bool) or int(v) != v or v < 1 for v in values):
-            raise ValueError(
-                f"Received an invalid value for `{arg}`, expected positive integers. "
-                f"Received: {arg}={list(values)!r}"
-            )
+            raise invalid_value(arg, "positive integers", list(values))
     if trials < 1:
         raise ValueError(
             f"Received an invalid value for `trials`, expected >= 1. Received: {trials}"

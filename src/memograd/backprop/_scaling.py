@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd._progress import progress
 from memograd.backprop._closed_forms import mlp_work
 from memograd.backprop._compare import compare
@@ -77,10 +78,7 @@ def scaling(
         when refused) and ``max_abs_diff`` (largest |grad − reverse's grad|, when both ran).
     """
     if kind not in KINDS:
-        raise ValueError(
-            f"Received an invalid value for `kind`, expected one of {list(KINDS)}. "
-            f"Received: kind={kind!r}"
-        )
+        raise invalid_value("kind", f"one of {list(KINDS)}", kind)
     checks = (
         ("max_n", max_n),
         ("min_n", min_n),
@@ -90,10 +88,7 @@ def scaling(
     )
     for name, value in checks:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"Received an invalid value for `{name}`, expected a positive integer. "
-                f"Received: {name}={value!r}"
-            )
+            raise invalid_value(name, "a positive integer", value)
     if min_n > max_n:
         raise ValueError(f"`min_n` ({min_n}) must not exceed `max_n` ({max_n}).")
     rows: list[dict[str, Any]] = []

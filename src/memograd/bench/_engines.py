@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd.bench._numpy_mlp import NumpyMLP
 from memograd.bench._workloads import Workload
 
@@ -78,10 +79,7 @@ def parse_engines(names: list[str] | None) -> list[str]:
         name = raw.strip().lower()
         name = ALIASES.get(name, name)
         if name not in ALL_ENGINES:
-            raise ValueError(
-                f"Received an invalid value for `engines`, expected names from: "
-                f"{', '.join(ALL_ENGINES)}. Received: engines={raw!r}"
-            )
+            raise invalid_value("engines", f"names from: {', '.join(ALL_ENGINES)}", raw)
         if name not in chosen:
             chosen.append(name)
     if not chosen:
@@ -117,10 +115,7 @@ def build(engine: str, workload: Workload, X: np.ndarray, y: np.ndarray, seed: i
         "memograd-jit": lambda w, X, y, s: _build_memograd(w, X, y, s, jit=True),
     }
     if engine not in builders:
-        raise ValueError(
-            f"Received an invalid value for `engine`, expected one of {', '.join(builders)}. "
-            f"Received: engine={engine!r}"
-        )
+        raise invalid_value("engine", f"one of {', '.join(builders)}", engine)
     return builders[engine](workload, X, y, seed)
 
 

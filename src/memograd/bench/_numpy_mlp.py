@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from memograd._errors import invalid_value
+
 
 class NumpyMLP:
     """A ReLU MLP with softmax cross-entropy, gradients by hand, SGD in place.
@@ -35,10 +37,7 @@ class NumpyMLP:
         self, sizes: Sequence[int], *, dtype: type[np.floating] = np.float32, seed: int = 0
     ) -> None:
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-            raise ValueError(
-                "Received an invalid value for `sizes`, expected at least two positive "
-                f"integers. Received: sizes={list(sizes)!r}"
-            )
+            raise invalid_value("sizes", "at least two positive integers", list(sizes))
         rng = np.random.default_rng(seed)
         self.dtype = np.dtype(dtype)
         self.sizes = [int(s) for s in sizes]

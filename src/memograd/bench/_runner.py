@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import memograd
+from memograd._errors import invalid_value
 from memograd._machine import conditions
 from memograd._progress import progress
 from memograd._threads import ENV_VAR
@@ -139,10 +140,7 @@ def run_bench(
         checks.append(("threads", threads, 1))
     for name, value, low in checks:
         if not isinstance(value, int) or value < low:
-            raise ValueError(
-                f"Received an invalid value for `{name}`, expected an integer >= {low}. "
-                f"Received: {name}={value!r}"
-            )
+            raise invalid_value(name, f"an integer >= {low}", value)
     if steps < MIN_REPORTABLE_STEPS and not quick:
         raise ValueError(
             f"Received an invalid value for `steps`, expected at least {MIN_REPORTABLE_STEPS} "

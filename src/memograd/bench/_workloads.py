@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from memograd._errors import invalid_value
+
 PACKAGED_NAME = "workloads.json"
 ENV_VAR = "MEMOGRAD_WORKLOADS"
 
@@ -155,10 +157,7 @@ def select_workloads(available: Sequence[Workload], names: Sequence[str] | None)
         found = lookup.get(name.strip().lower())
         if found is None:
             valid = ", ".join(f"{x.name} ({x.short})" for x in available)
-            raise ValueError(
-                f"Received an invalid value for `workloads`, expected names from: {valid}. "
-                f"Received: workloads={name!r}"
-            )
+            raise invalid_value("workloads", f"names from: {valid}", name)
         if found not in chosen:
             chosen.append(found)
     if not chosen:

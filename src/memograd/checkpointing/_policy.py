@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memograd._errors import invalid_value
+
 Policy = str | int
 """A checkpoint policy: "all", "none", "sqrt", an int k >= 1 or "binomial:<slots>"."""
 
@@ -71,10 +73,7 @@ def check_policy(policy: object) -> Policy:
         head, _, slots = policy.partition(":")
         if head == "binomial" and slots.isdigit() and int(slots) >= 1:
             return policy
-    raise ValueError(
-        f"Received an invalid value for `checkpoint`, expected {POLICY_FORMS}. "
-        f"Received: checkpoint={policy!r}"
-    )
+    raise invalid_value("checkpoint", POLICY_FORMS, policy)
 
 
 @dataclass(frozen=True)
@@ -114,10 +113,7 @@ def schedule(policy: Policy, layers: int) -> Schedule:
     """The schedule of `policy` for a chain of `layers` layers (layers >= 1)."""
     policy = check_policy(policy)
     if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
-        raise ValueError(
-            f"Received an invalid value for `layers`, expected a positive integer. "
-            f"Received: layers={layers!r}"
-        )
+        raise invalid_value("layers", "a positive integer", layers)
     if policy == "all":
         return Schedule(policy, layers, layers, None)
     if policy == "sqrt":

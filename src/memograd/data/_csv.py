@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from memograd._errors import invalid_type, invalid_value
 from memograd.data._csv_cells import BadCell, encode_target, show
 from memograd.data._csv_scan import columns_list, scan
 
@@ -69,10 +70,7 @@ def _resolve_target(target: int | str | None, header: list[str], where: str) -> 
                 f"{columns_list(header)}."
             )
     if isinstance(target, bool) or not isinstance(target, int):
-        raise TypeError(
-            "Received an invalid value for `target`, expected a column name or an integer "
-            f"index. Received: target={target!r}"
-        )
+        raise invalid_type("target", "a column name or an integer index", target)
     if not -width <= target < width:
         raise ValueError(
             f"Received an invalid value for `target`, expected a column name or an index in "
@@ -105,10 +103,7 @@ def read_csv(
         >>> read_csv("measurements.csv", target="label")  # doctest: +SKIP
     """
     if task not in (None, "classification", "regression"):
-        raise ValueError(
-            "Received an invalid value for `task`, expected 'classification', 'regression' "
-            f"or None. Received: task={task!r}"
-        )
+        raise invalid_value("task", "'classification', 'regression' or None", task)
 
     def choose(header: list[str], where: str) -> tuple[list[int], int | None]:
         if len(header) < 2:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from memograd._errors import invalid_type, invalid_value
 from memograd.data._csv import read_csv
 from memograd.data._split import Standardizer, train_test_split
 
@@ -181,22 +182,13 @@ def load_dataset(
         default_n, default_noise = _GENERATED[key]
         n = default_n if n_samples is None else n_samples
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(
-                "Received an invalid value for `n_samples`, expected a positive integer. "
-                f"Received: n_samples={n_samples!r}"
-            )
+            raise invalid_value("n_samples", "a positive integer", n_samples)
         sigma = default_noise if noise is None else noise
         if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma >= 0:
-            raise ValueError(
-                "Received an invalid value for `noise`, expected a non-negative number. "
-                f"Received: noise={noise!r}"
-            )
+            raise invalid_value("noise", "a non-negative number", noise)
         return _generated(key, int(n), float(sigma), seed)
     if not isinstance(name, str | os.PathLike):
-        raise TypeError(
-            "Received an invalid value for `name`, expected a dataset name or a CSV path. "
-            f"Received: name={name!r}"
-        )
+        raise invalid_type("name", "a dataset name or a CSV path", name)
     if not _is_csv_path(name):
         raise _unknown(name)
     for arg, value in (("n_samples", n_samples), ("noise", noise)):

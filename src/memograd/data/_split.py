@@ -23,6 +23,8 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from memograd._errors import invalid_value
+
 __all__ = ["Standardizer", "batches", "train_test_split", "train_validation_split"]
 
 
@@ -30,10 +32,7 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(
-            "Received an invalid value for `seed`, expected a non-negative integer or a "
-            f"numpy.random.Generator. Received: seed={seed!r}"
-        )
+        raise invalid_value("seed", "a non-negative integer or a numpy.random.Generator", seed)
     return np.random.default_rng(int(seed))
 
 
@@ -52,10 +51,7 @@ def _n_held_out(n: int, fraction: float | int, name: str) -> int:
     elif isinstance(fraction, float | np.floating) and 0.0 < fraction < 1.0:
         count = math.ceil(float(fraction) * n)
     else:
-        raise ValueError(
-            f"Received an invalid value for `{name}`, expected a float in (0, 1) or a "
-            f"positive integer count. Received: {name}={fraction!r}"
-        )
+        raise invalid_value(name, "a float in (0, 1) or a positive integer count", fraction)
     if not 1 <= count < n:
         raise ValueError(
             f"`{name}`={fraction!r} would hold out {count} of {n} sample(s); both parts need "
@@ -126,10 +122,7 @@ def train_validation_split(
     """
     _check_same_length(X, y)
     if not isinstance(validation_split, float | np.floating) or not 0 < validation_split < 1:
-        raise ValueError(
-            "Received an invalid value for `validation_split`, expected a float in (0, 1). "
-            f"Received: validation_split={validation_split!r}"
-        )
+        raise invalid_value("validation_split", "a float in (0, 1)", validation_split)
     count = _n_held_out(len(X), validation_split, "validation_split")
     order = _rng(seed).permutation(len(X))
     train, val = order[count:], order[:count]
@@ -178,10 +171,7 @@ def batches(
         or not isinstance(batch_size, int | np.integer)
         or batch_size < 1
     ):
-        raise ValueError(
-            "Received an invalid value for `batch_size`, expected a positive integer. "
-            f"Received: batch_size={batch_size!r}"
-        )
+        raise invalid_value("batch_size", "a positive integer", batch_size)
     _check_same_length(X, y)
     n = len(X)
     order = _rng(seed).permutation(n) if shuffle else None

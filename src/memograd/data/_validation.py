@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from memograd._errors import invalid_value
+
 __all__ = ["check_X", "check_X_y", "check_labels", "one_hot"]
 
 
@@ -176,10 +178,7 @@ def check_labels(y: Any, n_classes: int, *, name: str = "y") -> NDArray[np.int64
         [1, 0]
     """
     if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer) or n_classes < 1:
-        raise ValueError(
-            "Received an invalid value for `n_classes`, expected a positive integer. "
-            f"Received: n_classes={n_classes!r}"
-        )
+        raise invalid_value("n_classes", "a positive integer", n_classes)
     n_classes = int(n_classes)
     arr = _as_array(y, name)
     if not (arr.dtype == object and all(isinstance(v, int | np.integer) for v in arr.flat)):

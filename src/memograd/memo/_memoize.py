@@ -29,6 +29,7 @@ import inspect
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from memograd._errors import invalid_type, invalid_value
 from memograd.memo import _trace
 from memograd.memo._cache import CacheInfo, Stats, Store
 from memograd.memo._keys import MISS, Unkeyable, make_key, unkeyable_error, values_key
@@ -176,19 +177,11 @@ def _check_options(maxsize: Any, typed: Any, key: Any) -> None:
     if maxsize is not None and (
         isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0
     ):
-        raise ValueError(
-            "Received an invalid value for `maxsize`, expected None or an integer >= 0. "
-            f"Received: maxsize={maxsize!r}"
-        )
+        raise invalid_value("maxsize", "None or an integer >= 0", maxsize)
     if not isinstance(typed, bool):
-        raise TypeError(
-            f"Received an invalid value for `typed`, expected a bool. Received: typed={typed!r}"
-        )
+        raise invalid_type("typed", "a bool", typed)
     if key is not None and not callable(key):
-        raise TypeError(
-            f"Received an invalid value for `key`, expected a callable or None. Received: "
-            f"key={key!r}"
-        )
+        raise invalid_type("key", "a callable or None", key)
 
 
 def _decorate(

@@ -1,7 +1,8 @@
 """Argument checks shared by the `nn` modules, with Keras-style messages.
 
 Every check names the argument, what was expected and what was received, e.g.
-``Received an invalid value for `units`, expected a positive integer. Received: units=0``.
+``Received an invalid value for `units`, expected a positive integer. Received: units=0``
+(the message of `memograd._errors`, which every layer shares).
 """
 
 from __future__ import annotations
@@ -10,14 +11,9 @@ import numbers
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from memograd._errors import invalid_value
+
 T = TypeVar("T")
-
-
-def invalid(name: str, expected: str, value: object) -> ValueError:
-    """The ValueError for an argument that has the right type but a wrong value."""
-    return ValueError(
-        f"Received an invalid value for `{name}`, expected {expected}. Received: {name}={value!r}"
-    )
 
 
 def not_a_name(name: str, expected: str, value: object) -> TypeError:
@@ -31,7 +27,7 @@ def not_a_name(name: str, expected: str, value: object) -> TypeError:
 def positive_int(name: str, value: object) -> int:
     """Return `value` as an int if it is an integer >= 1 (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise invalid(name, "a positive integer", value)
+        raise invalid_value(name, "a positive integer", value)
     return int(value)
 
 
@@ -44,20 +40,20 @@ def non_negative_float(name: str, value: object, *, upper: float | None = None) 
     """Return `value` as a float if it is a real number >= 0 (and < `upper` when given)."""
     expected = "a non-negative number" if upper is None else f"a number in [0, {upper})"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise invalid(name, expected, value)
+        raise invalid_value(name, expected, value)
     number = float(value)
     if not number >= 0.0 or (upper is not None and not number < upper):
-        raise invalid(name, expected, value)
+        raise invalid_value(name, expected, value)
     return number
 
 
 def positive_float(name: str, value: object) -> float:
     """Return `value` as a float if it is a finite real number > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise invalid(name, "a positive number", value)
+        raise invalid_value(name, "a positive number", value)
     number = float(value)
     if not 0.0 < number < float("inf"):
-        raise invalid(name, "a positive number", value)
+        raise invalid_value(name, "a positive number", value)
     return number
 
 
@@ -66,7 +62,7 @@ def optional_seed(name: str, value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
-        raise invalid(name, "None or a non-negative integer", value)
+        raise invalid_value(name, "None or a non-negative integer", value)
     return int(value)
 
 

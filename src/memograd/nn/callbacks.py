@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd._paths import check_output_file
-from memograd.nn._checks import invalid, non_negative_float
+from memograd.nn._checks import non_negative_float
 
 if TYPE_CHECKING:
     from memograd.nn.model import Model
@@ -117,7 +118,7 @@ class _Monitor:
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         if mode not in ("auto", "min", "max"):
-            raise invalid("mode", "'auto', 'min' or 'max'", mode)
+            raise invalid_value("mode", "'auto', 'min' or 'max'", mode)
         if mode == "auto":
             mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
         self.monitor = monitor
@@ -172,7 +173,7 @@ class EarlyStopping(Callback):
     ) -> None:
         super().__init__()
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise invalid("patience", "a non-negative integer", patience)
+            raise invalid_value("patience", "a non-negative integer", patience)
         self.patience = patience
         self._monitor = _Monitor(monitor, mode, non_negative_float("min_delta", min_delta))
         self.restore_best_weights = bool(restore_best_weights)
@@ -285,8 +286,9 @@ def _check_template(path: str, keys: list[str] | None) -> str:
         problem = f"the field {{{error.args[0]}}} is not one of: {available}"
     except (ValueError, IndexError, AttributeError, TypeError) as error:
         problem = str(error)
-    raise ValueError(
-        "Received an invalid value for `path`, expected a file name whose {fields} are "
-        "{epoch} or keys of the epoch logs (write {{ and }} for literal braces); "
-        f"{problem}. Received: path={path!r}"
+    raise invalid_value(
+        "path",
+        "a file name whose {fields} are {epoch} or keys of the epoch logs (write {{ and }} "
+        f"for literal braces); {problem}",
+        path,
     )

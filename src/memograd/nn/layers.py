@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from memograd._errors import invalid_value
 from memograd.nn import activations, initializers
-from memograd.nn._checks import invalid, non_negative_float, optional_seed, positive_int
+from memograd.nn._checks import non_negative_float, optional_seed, positive_int
 from memograd.nn.module import Module, resolve_dtype
 from memograd.tensor import Tensor
 from memograd.tensor.functional import linear
@@ -107,7 +108,7 @@ class Dense(Layer):
         self.activation = activations.get(activation)
         self.activation_name = activations.serialize(self.activation)
         if not isinstance(use_bias, bool):
-            raise invalid("use_bias", "a bool", use_bias)
+            raise invalid_value("use_bias", "a bool", use_bias)
         self.use_bias = use_bias
         if kernel_initializer == "auto":
             kernel_initializer = (

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from memograd._errors import invalid_value
 from memograd.tensor import Tensor
 
 
@@ -222,8 +223,5 @@ def resolve_dtype(dtype: DTypeLike | None, name: str = "dtype") -> np.dtype[Any]
     """`float32` or `float64` as a NumPy dtype (None means float32)."""
     resolved = np.dtype("float32" if dtype is None else dtype)
     if resolved not in (np.dtype("float32"), np.dtype("float64")):
-        raise ValueError(
-            f"Received an invalid value for `{name}`, expected 'float32' or 'float64'. "
-            f"Received: {name}={dtype!r}"
-        )
+        raise invalid_value(name, "'float32' or 'float64'", dtype)
     return resolved

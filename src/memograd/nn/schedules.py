@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from memograd._errors import invalid_value
 from memograd.nn._checks import lookup, non_negative_float, positive_float, positive_int
 
 
@@ -84,10 +85,7 @@ class CosineDecay(LearningRateSchedule):
         self.decay_steps = positive_int("decay_steps", decay_steps)
         self.alpha = non_negative_float("alpha", alpha)
         if self.alpha > 1.0:
-            raise ValueError(
-                "Received an invalid value for `alpha`, expected a number in [0, 1]. "
-                f"Received: alpha={alpha!r}"
-            )
+            raise invalid_value("alpha", "a number in [0, 1]", alpha)
 
     def __call__(self, step: int) -> float:
         progress = min(step, self.decay_steps) / self.decay_steps

@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd._progress import progress
 from memograd.data import batches, train_validation_split
-from memograd.nn._checks import invalid, optional_seed, positive_int
+from memograd.nn._checks import optional_seed, positive_int
 from memograd.nn.callbacks import Callback, CallbackList
 from memograd.nn.history import History
 
@@ -45,7 +46,7 @@ def _verbosity(verbose: int | str) -> int:
     if verbose == "auto":
         return 1 if sys.stderr.isatty() else 0
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise invalid("verbose", "'auto', 0, 1 or 2", verbose)
+        raise invalid_value("verbose", "'auto', 0, 1 or 2", verbose)
     return int(verbose)
 
 
@@ -65,13 +66,13 @@ def _validation(
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise invalid("validation_data", "a tuple (X_val, y_val)", type(validation_data))
+            raise invalid_value("validation_data", "a tuple (X_val, y_val)", type(validation_data))
         X_val, y_val = model._prepare(*validation_data)
         return X, y, (X_val, y_val)
     if isinstance(validation_split, bool) or not isinstance(validation_split, int | float):
-        raise invalid("validation_split", "a float in [0, 1)", validation_split)
+        raise invalid_value("validation_split", "a float in [0, 1)", validation_split)
     if not 0.0 <= validation_split < 1.0:
-        raise invalid("validation_split", "a float in [0, 1)", validation_split)
+        raise invalid_value("validation_split", "a float in [0, 1)", validation_split)
     if validation_split == 0.0:
         return X, y, None
     X_train, X_val, y_train, y_val = train_validation_split(

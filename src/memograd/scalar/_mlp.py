@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd.scalar._value import Value, squared_error, weighted_sum
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -74,9 +75,8 @@ def _validate_sizes(sizes: Sequence[int]) -> list[int]:
     if len(widths) < 2 or any(
         isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in widths
     ):
-        raise ValueError(
-            "Received an invalid value for `sizes`, expected at least two positive integers "
-            f"(inputs, then each layer's width). Received: sizes={list(sizes)!r}"
+        raise invalid_value(
+            "sizes", "at least two positive integers (inputs, then each layer's width)", list(sizes)
         )
     return [int(n) for n in widths]
 
@@ -107,10 +107,7 @@ class MLP:
         self.sizes = _validate_sizes(sizes)
         for arg, name in (("activation", activation), ("output_activation", output_activation)):
             if name is not None and name not in ACTIVATIONS:
-                raise ValueError(
-                    f"Received an invalid value for `{arg}`, expected one of "
-                    f"{sorted(ACTIVATIONS)}. Received: {arg}={name!r}"
-                )
+                raise invalid_value(arg, f"one of {sorted(ACTIVATIONS)}", name)
         self.activation = activation
         self.output_activation = activation if output_activation is None else output_activation
         rng = np.random.default_rng(seed)

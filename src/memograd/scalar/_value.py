@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from memograd import _display, _grad_mode
+from memograd._errors import invalid_type
 from memograd.graph import SweepStats, reverse_sweep
 
 Number = int | float
@@ -56,10 +57,7 @@ class Value:
 
     def __init__(self, data: Number, *, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value) or not isinstance(data, int | float):
-            raise TypeError(
-                f"Received an invalid value for `data`, expected a real number (int or float). "
-                f"Received: data={data!r} of type {type(data).__name__}"
-            )
+            raise invalid_type("data", "a real number (int or float)", data, show_type=True)
         self.data = float(data)
         self.grad = 0.0
         self.label = label

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from memograd._errors import invalid_value
 from memograd.checkpointing import Policy, check_policy, count_recomputation, schedule, simulate
 
 
@@ -141,16 +142,10 @@ def measure(
         if not values or any(
             isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
         ):
-            raise ValueError(
-                f"Received an invalid value for `{name}`, expected a non-empty list of positive "
-                f"integers. Received: {name}={list(values)!r}"
-            )
+            raise invalid_value(name, "a non-empty list of positive integers", list(values))
     for name, value in (("batch", batch), ("repeats", repeats), ("classes", classes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"Received an invalid value for `{name}`, expected a positive integer. "
-                f"Received: {name}={value!r}"
-            )
+            raise invalid_value(name, "a positive integer", value)
     runs: list[Policy] = ["all", *[p for p in dict.fromkeys(checked) if p != "all"]]
     rows: list[dict[str, Any]] = []
     with progress(enabled=show_progress) as bar:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from memograd._errors import invalid_value
 from memograd.scalar import lesson_name
 
 _WEIGHT = re.compile(r"^w(\d+)_(\d)(\d)$|^w(\d+)_(\d+)_(\d+)$")
@@ -46,9 +47,8 @@ def parse_weight(name: str, sizes: Sequence[int]) -> tuple[int, int, int]:
     """`"w1_11"` → (layer 1, i 1, j 1), checked against `sizes`."""
     match = _WEIGHT.match(name) if isinstance(name, str) else None
     if match is None:
-        raise ValueError(
-            "Received an invalid value for `highlight`, expected a weight name such as 'w1_11' "
-            f"(or 'w1_1_12' past 9). Received: highlight={name!r}"
+        raise invalid_value(
+            "highlight", "a weight name such as 'w1_11' (or 'w1_1_12' past 9)", name
         )
     groups = [g for g in match.groups() if g is not None]
     layer, i, j = (int(g) for g in groups)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from memograd._atomic import atomic_path
+from memograd._errors import invalid_value
 
 #: One colour per meaning, used by every figure (colour-blind safe Okabe–Ito palette).
 COLORS: dict[str, str] = {
@@ -52,10 +53,7 @@ def new_figure(width: float = 6.4, height: float = 4.0, *, ncols: int = 1) -> tu
     from matplotlib.figure import Figure
 
     if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(
-            f"Received an invalid value for `ncols`, expected a positive integer. "
-            f"Received: ncols={ncols!r}"
-        )
+        raise invalid_value("ncols", "a positive integer", ncols)
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, ncols)
     return fig, axes

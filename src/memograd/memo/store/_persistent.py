@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
+from memograd._errors import invalid_type, invalid_value
 from memograd.memo.store._call_key import CallKey
 from memograd.memo.store._codec import Serializer, decode, encode
 from memograd.memo.store._lease import get_or_compute
@@ -41,26 +42,18 @@ class StoreCacheInfo(NamedTuple):
 def check_store_options(lease: Any, ttl: Any, max_bytes: Any, serializer: Any) -> None:
     """Validate the store options of `memoize` (Keras-style messages)."""
     if isinstance(lease, bool) or not isinstance(lease, int | float) or not lease > 0:
-        raise ValueError(
-            "Received an invalid value for `lease`, expected a number of seconds > 0. "
-            f"Received: lease={lease!r}"
-        )
+        raise invalid_value("lease", "a number of seconds > 0", lease)
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0):
-        raise ValueError(
-            "Received an invalid value for `ttl`, expected None or a number of seconds > 0. "
-            f"Received: ttl={ttl!r}"
-        )
+        raise invalid_value("ttl", "None or a number of seconds > 0", ttl)
     if max_bytes is not None and (
         isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
     ):
-        raise ValueError(
-            "Received an invalid value for `max_bytes`, expected None or an integer >= 0. "
-            f"Received: max_bytes={max_bytes!r}"
-        )
+        raise invalid_value("max_bytes", "None or an integer >= 0", max_bytes)
     if serializer is not None and not isinstance(serializer, Serializer):
-        raise TypeError(
-            "Received an invalid value for `serializer`, expected an object with `name`, "
-            f"`dumps(value) -> bytes` and `loads(bytes)`. Received: serializer={serializer!r}"
+        raise invalid_type(
+            "serializer",
+            "an object with `name`, `dumps(value) -> bytes` and `loads(bytes)`",
+            serializer,
         )
 
 

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from memograd._errors import invalid_value
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -164,10 +166,7 @@ def prune(store: MemoStore, *, max_bytes: int | None = None, now: float | None =
         1
     """
     if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 0):
-        raise ValueError(
-            "Received an invalid value for `max_bytes`, expected None or an integer >= 0. "
-            f"Received: max_bytes={max_bytes!r}"
-        )
+        raise invalid_value("max_bytes", "None or an integer >= 0", max_bytes)
     now = time.time() if now is None else now
     live: list[Entry] = []
     doomed: list[str] = []

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from memograd._errors import invalid_value
 from memograd.memo.store._protocol import Entry, Pending
 
 _PUT = """
@@ -76,10 +77,7 @@ class RedisStore:
         except ImportError:  # pragma: no cover (redis is a dependency)
             raise ImportError("RedisStore needs the `redis` package: pip install redis") from None
         if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(
-                "Received an invalid value for `url`, expected redis://HOST:PORT/DB. "
-                f"Received: url={url!r}"
-            )
+            raise invalid_value("url", "redis://HOST:PORT/DB", url)
         self.url = url
         self.prefix = prefix
         self._redis: Any = redis.Redis.from_url(url)

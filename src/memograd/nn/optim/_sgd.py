@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from memograd.nn._checks import invalid, non_negative_float
+from memograd._errors import invalid_value
+from memograd.nn._checks import non_negative_float
 from memograd.nn.optim._base import LearningRate, Optimizer, l2_grad
 
 
@@ -33,7 +34,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = non_negative_float("weight_decay", weight_decay)
         if self.nesterov and self.momentum == 0.0:
-            raise invalid("momentum", "a positive number when nesterov=True", momentum)
+            raise invalid_value("momentum", "a positive number when nesterov=True", momentum)
 
     def _active_slots(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum else ()
