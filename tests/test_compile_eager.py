@@ -96,15 +96,18 @@ def test_a_leaf_keeps_a_fresh_vjp_output_as_its_gradient_without_a_copy() -> Non
     w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
     b = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     out = mg.tensor.linear(Tensor(np.ones((4, 2), dtype=np.float32)), w, b)
-    vjp = out._vjp
+    prim = out._prim
     produced: dict[str, Any] = {}
 
-    def spy(g: Any, node: Tensor) -> Any:
-        result = vjp(g, node)  # type: ignore[misc]
-        produced.update(w=weakref.ref(result[1]), b=weakref.ref(result[2]))
-        return result
+    class Spy:  # the node's primitive, recording what its VJP returns
+        name = prim.name
 
-    out._vjp = spy
+        def backward(self, node: Tensor, g: Any) -> Any:
+            result = prim.backward(node, g)
+            produced.update(w=weakref.ref(result[1]), b=weakref.ref(result[2]))
+            return result
+
+    out._prim = Spy()  # type: ignore[assignment]
     out.backward(np.ones((4, 3), dtype=np.float32))
     assert w.grad is produced["w"]() and b.grad is produced["b"]()
     np.testing.assert_array_equal(w.grad, np.full((2, 3), 4.0))

@@ -212,7 +212,7 @@ class _Chain:
 def _chain_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     if isinstance(g, Tensor):
         raise no_create_graph("Sequential(checkpoint=...)")
-    chain: _Chain = node._ctx
+    chain: _Chain = node._prim.state  # type: ignore[union-attr]
     return chain.backward(g, node)
 
 

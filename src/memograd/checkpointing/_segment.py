@@ -301,7 +301,7 @@ def checkpoint(
 def _segment_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
     if isinstance(g, Tensor):
         raise no_create_graph("checkpoint")
-    seg: _Segment = node._ctx
+    seg: _Segment = node._prim.state  # type: ignore[union-attr]
     saved = node._saved
     assert saved is not None
     n_inputs = len(seg.positions)

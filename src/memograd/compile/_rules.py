@@ -72,7 +72,7 @@ def _linear(node: Tensor, tape: TapeBuilder) -> Kernels:
     parents = node._parents
     x, w = parents[0], parents[1]
     b = parents[2] if len(parents) == 3 else None
-    act = node._ctx
+    act = node._prim.activation  # type: ignore[union-attr]
     X, W = tape.value(x), tape.value(w)
     if X.ndim != 2:
         raise Untraceable(f"linear on inputs of shape {X.shape} (only 2-D is compiled)")
@@ -178,7 +178,7 @@ def _cross_entropy(node: Tensor, tape: TapeBuilder) -> Kernels:
     fwd.append(partial(np.log, total, log_total))
     partial_sum = tape.alloc((), x.dtype)
     if target is None:
-        index = node._saved[1] if node._saved else None
+        index = node._saved[0] if node._saved else None
         labels = tape.labels
         if index is not labels:
             raise Untraceable("cross_entropy labels were converted inside the step")
@@ -260,7 +260,7 @@ def _scaled_adjoint(tape: TapeBuilder, node: Tensor, n: int) -> tuple[np.ndarray
 def _bce_logits(node: Tensor, tape: TapeBuilder) -> Kernels:
     logits = node._parents[0]
     z = tape.value(logits)
-    y = node._ctx
+    y = node._saved[0]  # type: ignore[index]
     if y is not tape.labels:
         raise Untraceable("binary_cross_entropy targets were converted inside the step")
     loss = tape.output(node)

@@ -83,7 +83,7 @@ def _product_into(G: np.ndarray, other: np.ndarray, tape: TapeBuilder, out: np.n
 def _mul(node: Tensor, tape: TapeBuilder) -> Kernels:
     if len(node._parents) == 1:  # times a Python number, kept in the node
         (a,) = node._parents
-        factor = node._ctx
+        factor = node._prim.c  # type: ignore[union-attr]
         A, Z = tape.value(a), tape.output(node)
         fwd: list[Kernel] = [partial(np.multiply, A, factor, Z)]
         if not (tape.needs_grad(node) and tape.needs_grad(a)):
@@ -150,7 +150,7 @@ def _reduction(
 ) -> tuple[Tensor, np.ndarray, np.ndarray, tuple[int, ...], np.ndarray]:
     (a,) = node._parents
     A = tape.value(a)
-    kept = tuple(node._ctx)  # the input shape with reduced axes set to 1
+    kept = tuple(node._prim.kept)  # type: ignore[union-attr]  # reduced axes set to 1
     axes = tuple(i for i, n in enumerate(kept) if n == 1)  # length-1 extras are harmless
     Z = tape.output(node)
     return a, A, Z, axes, Z.reshape(kept)
@@ -223,7 +223,7 @@ def _sigmoid(node: Tensor, tape: TapeBuilder) -> Kernels:
 @register_rule("leaky_relu")
 def _leaky_relu(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    slope = float(node._ctx)
+    slope = float(node._prim.slope)  # type: ignore[union-attr]
     positive = tape.like(A, np.bool_)
     fwd: list[Kernel] = [
         partial(np.greater, A, 0, positive),
@@ -248,7 +248,7 @@ def _axis_shape(shape: tuple[int, ...], axis: int | None) -> tuple[int, ...]:
 @register_rule("softmax")
 def _softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    axis = node._ctx
+    axis = node._prim.axis  # type: ignore[union-attr]
     small = _axis_shape(A.shape, axis)
     mx, total, shifted = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [
@@ -277,7 +277,7 @@ def _softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
 @register_rule("log_softmax")
 def _log_softmax(node: Tensor, tape: TapeBuilder) -> Kernels:
     a, A, Z, grad = _unary(node, tape)
-    axis = node._ctx
+    axis = node._prim.axis  # type: ignore[union-attr]
     small = _axis_shape(A.shape, axis)
     mx, total, e = tape.alloc(small, A.dtype), tape.alloc(small, A.dtype), tape.like(A)
     fwd: list[Kernel] = [

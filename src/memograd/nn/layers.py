@@ -26,7 +26,8 @@ from memograd._errors import invalid_value
 from memograd.nn import activations, initializers
 from memograd.nn._checks import non_negative_float, optional_seed, positive_int
 from memograd.nn.module import Module, resolve_dtype
-from memograd.tensor import Tensor
+from memograd.tensor import Primitive, Tensor
+from memograd.tensor._primitive import apply, primitive
 from memograd.tensor.functional import linear
 
 _FUSABLE: dict[activations.Activation, str] = {
@@ -195,23 +196,50 @@ class Dropout(Layer):
         self._rng: np.random.Generator | None = None
 
     def _reseed(self, epoch: int) -> None:
-        self._rng = np.random.default_rng([*self._entropy(), epoch])
+        # In place: a compiled step holds this generator and draws its masks from it.
+        seeded = np.random.default_rng([*self._entropy(), epoch])
+        if self._rng is None:
+            self._rng = seeded
+        else:
+            self._rng.bit_generator.state = seeded.bit_generator.state
 
     def call(self, x: Tensor) -> Tensor:
         if not self.training or self.rate == 0.0:
             return x
         if self._rng is None:
             self._rng = np.random.default_rng(self._entropy())
-        dtype = x.data.dtype
-        keep = self._rng.random(x.shape, dtype=dtype) >= self.rate  # (B, D) bool
-        mask = keep.astype(dtype)
-        mask *= 1.0 / (1.0 - self.rate)
-        return x * mask
+        return apply(DropoutMask(self.rate, self._rng), (x,))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["rate"] = self.rate
         return config
+
+
+@primitive
+class DropoutMask(Primitive):
+    """x · mask, the mask drawn from `rng`: 0 with probability `rate`, else 1 / (1 − rate).
+
+    The mask is a residual (the VJP is g · mask) that does not depend on x, so higher-order
+    gradients reuse it as a constant; compiled, the draw is a kernel of every replayed step.
+    """
+
+    rate: float
+    rng: np.random.Generator
+    name = "dropout"
+    residuals = 1
+    recompute_residuals = False
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        keep = xp.greater_equal(xp.uniform(self.rng, x.shape, x.dtype), self.rate)  # (B, D)
+        mask = keep.astype(x.dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        return x * mask, mask
+
+    def vjp(
+        self, xp: Any, g: Any, x: Any, y: Any, mask: Any, *, needs: tuple[bool, ...]
+    ) -> tuple[Any, ...]:
+        return (g * mask,)
 
 
 class Normalization(Layer):

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from memograd import _grad_mode
 from memograd.data import check_labels
 from memograd.nn._checks import instance
-from memograd.tensor import Tensor, constant, make_node
+from memograd.tensor import Primitive, Tensor
 from memograd.tensor import functional as F
+from memograd.tensor._primitive import apply, primitive
+from memograd.tensor.activations import stable_sigmoid
 
 
 def mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
@@ -33,36 +34,43 @@ def mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
     return (diff * diff).mean()
 
 
-def binary_cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
-    """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], computed stably from logits z.
+@primitive
+class BinaryCrossEntropyLogits(Primitive):
+    """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))] from logits z, targets y (aux), one node.
 
-    One node. The forward uses max(z, 0) − z·y + log(1 + exp(−|z|)), which never
-    exponentiates a large positive number; the VJP is (σ(z) − y) / N, exact at z = 0 too
+    The forward uses max(z, 0) − z·y + log(1 + exp(−|z|)), which never exponentiates a large
+    positive number; the residual is σ(z), and the VJP (σ(z) − y) / N is exact at z = 0 too
     (composing relu and abs would give a subgradient there).
     """
+
+    name = "bce_logits"
+    n_aux = 1
+    residuals = 1
+
+    def forward(self, xp: Any, z: Any, y: Any) -> Any:
+        terms = xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))  # (B, 1)
+        return terms.mean(), stable_sigmoid(xp, z)
+
+    def vjp(
+        self, xp: Any, g: Any, z: Any, out: Any, y: Any, sig: Any, *, needs: tuple[bool, ...]
+    ) -> tuple[Any, ...]:
+        return ((sig - y) * (g / y.size),)
+
+
+BCE_LOGITS = BinaryCrossEntropyLogits()
+
+
+def binary_cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
+    """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], computed stably from logits z (one
+    node, `BinaryCrossEntropyLogits`)."""
     z = logits.data
-    y = np.asarray(targets, dtype=z.dtype)
+    y = targets if getattr(targets, "dtype", None) == z.dtype else np.asarray(targets, z.dtype)
     if y.shape != z.shape:
         raise ValueError(
             f"binary_cross_entropy: targets of shape {y.shape} do not match logits of shape "
             f"{z.shape}."
         )
-    terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (B, 1)
-    data = np.asarray(terms.mean(), dtype=z.dtype)
-    if not (_grad_mode.enabled and logits.requires_grad):
-        return constant(data)
-    e = np.exp(-np.abs(z))
-    sig = np.where(z >= 0, 1.0, e) / (1.0 + e)  # σ(z) without overflow
-    return make_node(data, (logits,), _bce_vjp, (sig.astype(z.dtype),), "bce_logits", y)
-
-
-def _bce_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    y = node._ctx
-    n = y.size
-    if isinstance(g, Tensor):  # create_graph: build the gradient from differentiable ops
-        return ((node._parents[0].sigmoid() - y) * (g / n),)
-    (sig,) = node._saved  # type: ignore[misc]
-    return ((sig - y) * (g / n),)
+    return apply(BCE_LOGITS, (logits,), (y,))
 
 
 def cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:

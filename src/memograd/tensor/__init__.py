@@ -1,9 +1,11 @@
 """The Tensor engine: NumPy arrays per graph node, the same reverse sweep as `Value`.
 
-`Tensor` is the array type; each op lives in a module named after its concept
-(``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``, ``activations``, ``fused``),
-its forward right beside its vector–Jacobian product. `functional` gathers the functional
-forms, including the fused `linear` (a Dense layer as one node) and `cross_entropy`.
+`Tensor` is the array type; each op is one `Primitive` (``_primitive``) living in a module
+named after its concept (``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``,
+``activations``, ``fused``): its forward and its vector–Jacobian product written once against
+an array namespace, run on arrays, on Tensors (higher order) or on the compiler's stand-ins.
+`defop` makes such an op from two functions. `functional` gathers the functional forms,
+including the fused `linear` (a Dense layer as one node) and `cross_entropy`.
 
 Example:
     >>> import numpy as np
@@ -20,6 +22,7 @@ from ._axis import AxisError
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
 from ._node import constant, grad_enabled_for, make_node, operand
+from ._primitive import Primitive, defop
 from ._tensor import Tensor
 from .functional import (
     clip,
@@ -43,11 +46,13 @@ from .functional import (
 __all__ = [
     "DEFAULT_DTYPE",
     "AxisError",
+    "Primitive",
     "Tensor",
     "clip",
     "concatenate",
     "constant",
     "cross_entropy",
+    "defop",
     "exp",
     "functional",
     "grad_enabled_for",

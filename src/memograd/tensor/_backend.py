@@ -25,4 +25,17 @@ xp: Any = numpy
 ndarray: Any = numpy.ndarray
 """The array type of `xp`, for `isinstance` checks."""
 
-__all__ = ["ArrayAxisError", "ndarray", "xp"]
+STAND_INS: dict[type, Any] = {}
+"""Array types other than `ndarray` that carry their own namespace, by type: the stand-ins a
+recording interpreter (`memograd.compile`) passes through the ops instead of arrays."""
+
+
+def as_node_data(data: Any) -> Any:
+    """`data` as a Tensor's data: arrays and registered stand-ins as they are, anything else
+    converted (NumPy returns scalars, not 0-d arrays, from full reductions)."""
+    if isinstance(data, ndarray) or type(data) in STAND_INS:
+        return data
+    return xp.asarray(data)
+
+
+__all__ = ["STAND_INS", "ArrayAxisError", "as_node_data", "ndarray", "xp"]

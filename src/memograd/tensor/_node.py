@@ -1,22 +1,15 @@
-"""Building op outputs: `make_node`, `constant`, `operand`, `grad_enabled_for`.
+"""Building op outputs: `new_node`, `constant`, `operand`, `grad_enabled_for`, `make_node`.
 
-Every op module uses these four helpers and nothing else to create Tensors, so that a node
-is always complete (all slots set) and built without running `Tensor.__init__`'s checks.
-
-A custom op is one forward function and one VJP, for example a doubling op::
-
-    def double(a: Tensor) -> Tensor:
-        data = a.data * 2.0
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _double_vjp, (), "double")
-        return constant(data)
-
-    def _double_vjp(g, node):      # g: an array, or a Tensor under create_graph
-        return (g * 2.0,)
+Every op creates its Tensors through these helpers, so that a node is always complete (all
+slots set) and built without running `Tensor.__init__`'s checks. Ops are `Primitive`s
+(`memograd.tensor._primitive`): `apply` computes the forward and calls `new_node` when a
+gradient may flow. `make_node` builds a node whose VJP is a plain Python function instead of a
+primitive definition — what a checkpointed segment needs, which re-runs part of the graph in
+its backward; such a node has no second derivative and cannot be compiled.
 
 Example:
     >>> import memograd as mg
-    >>> from memograd.tensor._node import constant, make_node
+    >>> from memograd.tensor._node import make_node
     >>> x = mg.Tensor([3.0], requires_grad=True)
     >>> y = make_node(x.data * 2.0, (x,), lambda g, node: (g * 2.0,), (), "double")
     >>> _ = y.sum().backward()
@@ -30,10 +23,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _grad_mode
-from ._backend import ndarray, xp
+from ._backend import STAND_INS, as_node_data, ndarray, xp
 
 if TYPE_CHECKING:
-    from ._tensor import VJP
+    from ._primitive import Primitive
 
 _new = object.__new__
 
@@ -43,52 +36,63 @@ on_node: Callable[[Tensor], None] | None = None
 on_release: Callable[[Tensor], None] | None = None
 
 
-def make_node(
-    data: Any,
-    parents: tuple[Tensor, ...],
-    vjp: VJP,
-    saved: tuple[Any, ...],
-    op: str,
-    ctx: Any = None,
+def new_node(
+    data: Any, parents: tuple[Tensor, ...], prim: Primitive, saved: tuple[Any, ...]
 ) -> Tensor:
-    """Build an op's output node (call only when grad mode is on and a parent requires grad).
+    """An op's output node (call only when grad mode is on and a parent requires grad).
 
     Args:
-        data: the forward result.
-        parents: the op's inputs, one per VJP output (a constant operand is a parent with
-            requires_grad False; the sweep never visits it).
-        vjp: ``vjp(g, node) -> tuple`` (see the module docstring).
-        saved: the arrays `vjp` reads (None entries allowed); their bytes are the node's
-            `_saved_nbytes`, and `_release` drops them.
-        op: a short name for repr, errors and graph drawings.
-        ctx: non-array facts the VJP needs (axes, shapes); not counted as saved bytes.
+        data: the forward result (an array of the backend, or a registered stand-in).
+        parents: the op's Tensor inputs, one per VJP output (a constant operand is a parent
+            with requires_grad False; the sweep never visits it).
+        prim: the primitive, with its static parameters.
+        saved: the aux arrays, the residuals, then the arrays the VJP reads (None entries
+            allowed); their bytes are the node's `_saved_nbytes`, and `_release` drops them.
     """
     out = _new(Tensor)
-    # NumPy returns scalars, not 0-d arrays, from full reductions and from ops on 0-d arrays.
-    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
+    out.data = data
     out.grad = None
     out.requires_grad = True
     out._parents = parents
-    out._vjp = vjp
+    out._prim = prim
     out._saved = saved
-    out._ctx = ctx
-    out._op = op
     if on_node is not None:
         on_node(out)
     return out
 
 
+def make_node(
+    data: Any,
+    parents: tuple[Tensor, ...],
+    vjp: Callable[[Any, Tensor], tuple[Any, ...]],
+    saved: tuple[Any, ...],
+    op: str,
+    state: Any = None,
+) -> Tensor:
+    """A node whose VJP is the Python function ``vjp(g, node) -> tuple`` (see module doc).
+
+    Args:
+        data: the forward result.
+        parents: the inputs, one per VJP output.
+        vjp: returns one contribution per parent (None: nothing flows).
+        saved: the arrays `vjp` reads (counted as saved bytes, dropped by `_release`).
+        op: the node's name.
+        state: the object `vjp` works with, kept as ``node._prim.state``.
+    """
+    from ._primitive import HandWritten
+
+    return new_node(as_node_data(data), parents, HandWritten(vjp, op, state), saved)
+
+
 def constant(data: Any, op: str = "") -> Tensor:
     """Wrap an array (already of the right dtype) as a Tensor outside any graph."""
     out = _new(Tensor)
-    out.data = data if isinstance(data, ndarray) else xp.asarray(data)
+    out.data = data if isinstance(data, ndarray) else as_node_data(data)
     out.grad = None
     out.requires_grad = False
     out._parents = ()
-    out._vjp = None
+    out._prim = None
     out._saved = None
-    out._ctx = None
-    out._op = op
     return out
 
 
@@ -106,6 +110,8 @@ def operand(t: Tensor, other: Any, op: str) -> Tensor:
             )
         return other
     try:
+        if type(other) in STAND_INS:  # a compiler's stand-in: convert with its own method
+            return constant(other if other.dtype == t.data.dtype else other.astype(t.data.dtype))
         arr = xp.asarray(other, dtype=t.data.dtype)
     except (TypeError, ValueError):
         raise TypeError(

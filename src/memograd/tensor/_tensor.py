@@ -1,31 +1,30 @@
 """The Tensor: one array per graph node, with the `graph.Node` protocol for backward.
 
 A Tensor holds `.data` (an array of the backend, NumPy today) and, when it takes part in a
-graph, its parents, the function computing its vector–Jacobian product (VJP) and the arrays
-that VJP needs (`_saved`). Ops live in the sibling modules (``elementwise``, ``reduce``,
-``shape``, ``index``, ``linalg``, ``activations``, ``fused``); each builds its output with
-`make_node` right beside the VJP it registers. The methods below only forward to them.
+graph, its parents, the primitive that produced it (`_prim`: the op's one definition, forward
+and vector–Jacobian product (VJP) written against an array namespace, with its static
+parameters) and the arrays that VJP needs (`_saved`). Ops live in the sibling modules
+(``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``, ``activations``, ``fused``);
+the methods below only forward to them.
 
-A VJP is a plain function ``vjp(g, node) -> tuple`` with one entry per parent (None where the
-parent needs no gradient). ``g`` is an array during an ordinary backward; under
-``backward(create_graph=True)`` it is a Tensor, and the VJP then builds its result from Tensor
-ops (reading ``node._parents`` and ``node`` instead of the saved arrays), so that the gradient
-is itself differentiable.
+During an ordinary backward the VJP runs on arrays; under ``backward(create_graph=True)`` the
+adjoint is a Tensor and the same VJP runs on Tensors (the parents and the node itself), so
+that the gradient is itself differentiable (`memograd.tensor._primitive`).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _display
 from ..graph import SweepStats, reverse_sweep
-from ._backend import xp
+from ._backend import STAND_INS, ndarray, xp
 from ._dtype import DEFAULT_DTYPE, as_array
 
-VJP = Callable[[Any, "Tensor"], tuple[Any, ...]]
-"""``vjp(adjoint, node) -> one contribution per parent (None: nothing flows)``."""
+if TYPE_CHECKING:
+    from ._primitive import Primitive
 
 
 class Tensor:
@@ -61,11 +60,9 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
-        "_ctx",
-        "_op",
         "_parents",
+        "_prim",
         "_saved",
-        "_vjp",
         "data",
         "grad",
         "requires_grad",
@@ -78,10 +75,8 @@ class Tensor:
     grad: Any
     requires_grad: bool
     _parents: tuple[Tensor, ...]
-    _vjp: VJP | None
+    _prim: Primitive | None
     _saved: tuple[Any, ...] | None
-    _ctx: Any
-    _op: str
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
@@ -95,26 +90,28 @@ class Tensor:
         self.requires_grad = requires_grad
         self.grad = None
         self._parents = ()
-        self._vjp = None
+        self._prim = None
         self._saved = None
-        self._ctx = None
-        self._op = ""
 
     # ----------------------------------------------------------------- graph.Node protocol
     def _backward(self, adjoint: Any) -> tuple[Any, ...]:
-        vjp = self._vjp
-        if vjp is None:
+        prim = self._prim
+        if self._saved is None or prim is None:
             raise RuntimeError(
-                f"Cannot backward through the `{self._op}` node again: the arrays it saved for "
+                f"Cannot backward through the `{self.op}` node again: the arrays it saved for "
                 f"backward were released by an earlier backward. Call backward(retain_graph="
                 f"True) the first time to keep them, or recompute the forward pass."
             )
-        return vjp(adjoint, self)
+        return prim.backward(self, adjoint)
 
     def _accumulate_grad(self, adjoint: Any) -> None:
-        if isinstance(adjoint, Tensor):  # create_graph: keep the gradient differentiable
-            self.grad = adjoint if self.grad is None else adjoint + self.grad
-            return
+        if type(adjoint) is not ndarray:
+            if isinstance(adjoint, Tensor):  # create_graph: keep the gradient differentiable
+                self.grad = adjoint if self.grad is None else adjoint + self.grad
+                return
+            if type(adjoint) in STAND_INS:  # a compiler's stand-in: it owns the buffers
+                self.grad = adjoint if self.grad is None else self.grad + adjoint
+                return
         if adjoint.shape != self.data.shape:  # a VJP broke its contract: internal error
             raise RuntimeError(
                 f"internal error: gradient of shape {adjoint.shape} for a tensor of shape "
@@ -152,7 +149,6 @@ class Tensor:
         if _node.on_release is not None:  # memory.track() is counting
             _node.on_release(self)
         self._saved = None
-        self._vjp = None
 
     # ----------------------------------------------------------------------- attributes
     @property
@@ -183,7 +179,8 @@ class Tensor:
     @property
     def op(self) -> str:
         """Name of the op that produced this tensor ('' for a leaf)."""
-        return self._op
+        prim = self._prim
+        return prim.name if prim is not None else ""
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -197,8 +194,8 @@ class Tensor:
             extras += f", dtype={self.data.dtype}"
         if self.requires_grad:
             extras += ", requires_grad=True"
-        if self._op:
-            extras += f", op={self._op!r}"
+        if self._prim is not None:
+            extras += f", op={self._prim.name!r}"
         return f"Tensor({body}{extras})"
 
     def _repr_svg_(self) -> str | None:

@@ -1,8 +1,9 @@
-"""Elementwise arithmetic and math: each forward beside its vector–Jacobian product.
+"""Elementwise arithmetic and math: each op one primitive, its forward beside its VJP.
 
 Binary ops follow NumPy broadcasting; their VJPs sum the gradient back to each input's shape
-(`unbroadcast`). Every VJP works on arrays (ordinary backward) and on Tensors (under
-``create_graph``: it then reads the parents and the output node instead of saved arrays).
+(`unbroadcast`). A Python number operand is a static parameter of the op (``x + 3`` is
+``AddScalar(3)``), not a graph node. Each definition runs on arrays, on Tensors (higher
+order) and on the compiler's stand-ins (see `memograd.tensor._primitive`).
 
 Example:
     >>> import memograd as mg
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import xp
-from ._node import constant, grad_enabled_for, make_node, operand
+from ._backend import STAND_INS, xp
+from ._node import operand
+from ._primitive import Primitive, apply, apply1, apply2, primitive
 from ._tensor import Tensor
 from .shape import unbroadcast
+
+Needs = tuple[bool, ...]
 
 
 def _broadcast_error(op: str, a: Tensor, b: Tensor) -> ValueError:
@@ -29,159 +33,201 @@ def _broadcast_error(op: str, a: Tensor, b: Tensor) -> ValueError:
     )
 
 
-# ------------------------------------------------------------------------- add / sub / neg
+def _binary(prim: Primitive, a: Tensor, b: Tensor) -> Tensor:
+    try:
+        return apply2(prim, a, b)
+    except ValueError:
+        raise _broadcast_error(prim.name, a, b) from None
+
+
 def _is_number(x: Any) -> bool:
     t = type(x)
     return t is float or t is int
 
 
+# ------------------------------------------------------------------------- add / sub / neg
+@primitive
+class Add(Primitive):
+    name = "add"
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        return a + b
+
+    def vjp(self, xp: Any, g: Any, a: Any, b: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (
+            unbroadcast(g, a.shape) if needs[0] else None,
+            unbroadcast(g, b.shape) if needs[1] else None,
+        )
+
+
+@primitive
+class Sub(Primitive):
+    name = "sub"
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        return a - b
+
+    def vjp(self, xp: Any, g: Any, a: Any, b: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (
+            unbroadcast(g, a.shape) if needs[0] else None,
+            unbroadcast(-g, b.shape) if needs[1] else None,
+        )
+
+
+@primitive
+class Neg(Primitive):
+    name = "neg"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return -a
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (-g,)
+
+
+@primitive
+class AddScalar(Primitive):
+    """a + c for a Python number c (kept in a's dtype, as NumPy's weak scalars)."""
+
+    c: float
+    name = "add"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return a + self.c
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g,)
+
+
+@primitive
+class SubScalar(Primitive):
+    """a - c, or c - a when `reflected`, for a Python number c."""
+
+    c: float
+    reflected: bool = False
+    name = "sub"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return self.c - a if self.reflected else a - self.c
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (-g if self.reflected else g,)
+
+
+@primitive
+class MulScalar(Primitive):
+    """a * c for a Python number c."""
+
+    c: float
+    name = "mul"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return a * self.c
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g * self.c,)
+
+
+@primitive
+class DivScalar(Primitive):
+    """a / c for a nonzero Python number c; the VJP multiplies by 1 / c."""
+
+    c: float
+    name = "div"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return a / self.c
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g * (1.0 / self.c),)
+
+
+ADD, SUB, NEG = Add(), Sub(), Neg()
+
+
 def add(a: Tensor, b: Any) -> Tensor:
     """a + b with broadcasting."""
-    if _is_number(b):  # a Python number keeps a's dtype (NumPy's weak scalars)
-        data = a.data + b
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _pass_vjp, (), "add")
-        return constant(data)
-    b = operand(a, b, "add")
-    try:
-        data = a.data + b.data
-    except ValueError:
-        raise _broadcast_error("add", a, b) from None
-    if grad_enabled_for(a, b):
-        return make_node(data, (a, b), _add_vjp, (), "add")
-    return constant(data)
-
-
-def _add_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    return (
-        unbroadcast(g, a.data.shape) if a.requires_grad else None,
-        unbroadcast(g, b.data.shape) if b.requires_grad else None,
-    )
-
-
-def _pass_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g,)
+    if _is_number(b):
+        return apply1(AddScalar(b), a)
+    return _binary(ADD, a, operand(a, b, "add"))
 
 
 def sub(a: Tensor, b: Any) -> Tensor:
     """a - b with broadcasting."""
     if _is_number(b):
-        data = a.data - b
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _pass_vjp, (), "sub")
-        return constant(data)
-    b = operand(a, b, "sub")
-    return _sub(a, b)
+        return apply1(SubScalar(b), a)
+    return _binary(SUB, a, operand(a, b, "sub"))
 
 
 def rsub(a: Tensor, b: Any) -> Tensor:
     """b - a (b is not a Tensor)."""
     if _is_number(b):
-        data = b - a.data
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _neg_vjp, (), "sub")
-        return constant(data)
-    return _sub(operand(a, b, "sub"), a)
-
-
-def _sub(a: Tensor, b: Tensor) -> Tensor:
-    try:
-        data = a.data - b.data
-    except ValueError:
-        raise _broadcast_error("sub", a, b) from None
-    if grad_enabled_for(a, b):
-        return make_node(data, (a, b), _sub_vjp, (), "sub")
-    return constant(data)
-
-
-def _sub_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    return (
-        unbroadcast(g, a.data.shape) if a.requires_grad else None,
-        unbroadcast(-g, b.data.shape) if b.requires_grad else None,
-    )
+        return apply1(SubScalar(b, reflected=True), a)
+    return _binary(SUB, operand(a, b, "sub"), a)
 
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
-    data = -a.data
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _neg_vjp, (), "neg")
-    return constant(data)
-
-
-def _neg_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (-g,)
+    return apply1(NEG, a)
 
 
 # ------------------------------------------------------------------------------- mul / div
+@primitive
+class Mul(Primitive):
+    name = "mul"
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        return a * b
+
+    def vjp(self, xp: Any, g: Any, a: Any, b: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (
+            unbroadcast(g * b, a.shape) if needs[0] else None,
+            unbroadcast(g * a, b.shape) if needs[1] else None,
+        )
+
+    def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Each factor is needed only for the other's gradient.
+        return (operands[0] if needs[1] else None, operands[1] if needs[0] else None)
+
+
+@primitive
+class Div(Primitive):
+    name = "div"
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        return a / b
+
+    def vjp(self, xp: Any, g: Any, a: Any, b: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        ga = g / b
+        return (
+            unbroadcast(ga, a.shape) if needs[0] else None,
+            unbroadcast(-ga * a / b, b.shape) if needs[1] else None,
+        )
+
+    def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (operands[0] if needs[1] else None, operands[1])
+
+
+MUL, DIV = Mul(), Div()
+
+
 def mul(a: Tensor, b: Any) -> Tensor:
     """a * b with broadcasting."""
     if _is_number(b):
-        data = a.data * b
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _scale_vjp, (), "mul", b)
-        return constant(data)
-    b = operand(a, b, "mul")
-    try:
-        data = a.data * b.data
-    except ValueError:
-        raise _broadcast_error("mul", a, b) from None
-    if grad_enabled_for(a, b):
-        # Each factor is needed only for the other's gradient.
-        saved = (a.data if b.requires_grad else None, b.data if a.requires_grad else None)
-        return make_node(data, (a, b), _mul_vjp, saved, "mul")
-    return constant(data)
-
-
-def _mul_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    x, y = node._parents if isinstance(g, Tensor) else node._saved  # type: ignore[misc]
-    return (
-        unbroadcast(g * y, a.data.shape) if a.requires_grad else None,
-        unbroadcast(g * x, b.data.shape) if b.requires_grad else None,
-    )
-
-
-def _scale_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g * node._ctx,)
+        return apply1(MulScalar(b), a)
+    return _binary(MUL, a, operand(a, b, "mul"))
 
 
 def div(a: Tensor, b: Any) -> Tensor:
     """a / b with broadcasting."""
     if _is_number(b) and b != 0:  # (division by zero takes NumPy's path: inf, nan)
-        data = a.data / b
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _scale_vjp, (), "div", 1.0 / b)
-        return constant(data)
-    return _div(a, operand(a, b, "div"))
+        return apply1(DivScalar(b), a)
+    return _binary(DIV, a, operand(a, b, "div"))
 
 
 def rdiv(a: Tensor, b: Any) -> Tensor:
     """b / a (b is not a Tensor)."""
-    return _div(operand(a, b, "div"), a)
-
-
-def _div(a: Tensor, b: Tensor) -> Tensor:
-    try:
-        data = a.data / b.data
-    except ValueError:
-        raise _broadcast_error("div", a, b) from None
-    if grad_enabled_for(a, b):
-        saved = (a.data if b.requires_grad else None, b.data)
-        return make_node(data, (a, b), _div_vjp, saved, "div")
-    return constant(data)
-
-
-def _div_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    x, y = node._parents if isinstance(g, Tensor) else node._saved  # type: ignore[misc]
-    ga = g / y
-    return (
-        unbroadcast(ga, a.data.shape) if a.requires_grad else None,
-        unbroadcast(-ga * x / y, b.data.shape) if b.requires_grad else None,
-    )
+    return _binary(DIV, operand(a, b, "div"), a)
 
 
 # ------------------------------------------------------------------------------------- pow
@@ -190,130 +236,196 @@ def _div_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
 #   ∂(x**y)/∂x = y · x**(y-1), and exactly 0 where y == 0 (x**0 is constant in x);
 #   ∂(x**y)/∂y = x**y · log x, and exactly 0 where x == 0 and y >= 0 (the limit as x → +0).
 # Elsewhere they keep IEEE's answer: inf at x = 0 for 0 < y < 1, NaN for log of x < 0.
+@primitive
+class PowScalar(Primitive):
+    """a ** p for a Python number p."""
+
+    p: float
+    name = "pow"
+    saves = (0,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return a**self.p
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        p = self.p
+        if p == 0:  # PyTorch's zeros_like(self): x**0 == 1 does not depend on x, whatever g is
+            return (xp.zeros_like(a),)
+        if p == 2:
+            return (g * a * 2.0,)
+        with xp.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p - 1) for p < 1 is inf
+            return (g * (a ** (p - 1.0) * p),)
+
+
+@primitive
+class Pow(Primitive):
+    """a ** b for two Tensors (PyTorch's gradients at 0; see above)."""
+
+    name = "pow"
+    saves = (0, 1)
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        return a**b
+
+    def vjp(self, xp: Any, g: Any, a: Any, b: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        ga = gb = None
+        # The masks depend on values only (constants under create_graph too). The masked
+        # entries may be 0 · inf or the log of 0, so their warnings are silenced.
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if needs[0]:
+                # where(y == 0, 0, slope) with the same values, written so that the slope's
+                # dependence on y survives where y == 0: ∂²(x**y)/∂x∂y = 1/x there
+                # (PyTorch's double backward drops it). A finite slope there is ±0 already,
+                # kept with + 0.0 turning -0 into PyTorch's +0; a non-finite one becomes 0.
+                slope = g * (b * a ** (b - 1.0))
+                kept = xp.where(xp.isfinite(slope), slope + 0.0, 0.0)
+                ga = unbroadcast(xp.where(xp.equal(b, 0), kept, slope), a.shape)
+            if needs[1]:
+                flat = xp.logical_and(xp.equal(a, 0), xp.greater_equal(b, 0))
+                gb = unbroadcast(g * xp.where(flat, 0.0, y * xp.log(a)), b.shape)
+        return ga, gb
+
+
+POW = Pow()
+
+
 def power(a: Tensor, b: Any) -> Tensor:
     """a ** b; a Python number exponent takes a fast path."""
     if isinstance(b, int | float) and not isinstance(b, bool):
-        data = a.data**b
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _pow_scalar_vjp, (a.data,), "pow", float(b))
-        return constant(data)
-    return _pow(a, operand(a, b, "pow"))
+        return apply1(PowScalar(b), a)
+    return _binary(POW, a, operand(a, b, "pow"))
 
 
 def rpower(a: Tensor, b: Any) -> Tensor:
     """b ** a (b is not a Tensor)."""
-    return _pow(operand(a, b, "pow"), a)
-
-
-def _pow_scalar_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    p = node._ctx
-    if p == 0.0:  # PyTorch's zeros_like(self): x**0 == 1 does not depend on x, whatever g is
-        zeros = xp.zeros_like(node._parents[0].data)
-        return (constant(zeros) if isinstance(g, Tensor) else zeros,)
-    x = node._parents[0] if isinstance(g, Tensor) else node._saved[0]  # type: ignore[index]
-    if p == 2.0:
-        return (g * x * 2.0,)
-    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p - 1) for p < 1 is inf
-        return (g * (x ** (p - 1.0) * p),)
-
-
-def _pow(a: Tensor, b: Tensor) -> Tensor:
-    try:
-        data = a.data**b.data
-    except ValueError:
-        raise _broadcast_error("pow", a, b) from None
-    if grad_enabled_for(a, b):
-        return make_node(data, (a, b), _pow_vjp, (a.data, b.data), "pow")
-    return constant(data)
-
-
-def _pow_base_grad_graph(g: Tensor, a: Tensor, b: Tensor, flat: Any) -> Tensor:
-    """PyTorch's where(y == 0, 0, g · y · x**(y-1)) as a graph, with the same values.
-
-    A plain `where` would also cut the slope's dependence on y where y == 0, making
-    ∂²(x**y)/∂x∂y = 1/x come out 0 (PyTorch's double backward does). Where the product is
-    finite there it is ±0 already, so it is kept, with + 0.0 turning -0 into PyTorch's +0;
-    only a non-finite product (x == 0, or g itself) is replaced by a constant 0.
-    """
-    slope = g * (b * a ** (b - 1.0))
-    if not flat.any():
-        return slope
-    finite = xp.isfinite(slope.data)
-    return where(flat, where(finite, slope + 0.0, 0.0), slope)
-
-
-def _pow_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    x, y = node._saved  # type: ignore[misc]
-    ga = gb = None
-    # The masks depend on values only: constants under create_graph too. The masked-out
-    # entries may be 0 · inf or the log of 0, so their warnings are silenced.
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        if a.requires_grad:
-            flat = y == 0  # x**0 does not depend on x
-            if isinstance(g, Tensor):
-                ga = _pow_base_grad_graph(g, a, b, flat)
-            else:
-                ga = xp.where(flat, 0, g * (y * x ** (y - 1.0)))
-        if b.requires_grad:
-            flat = (x == 0) & (y >= 0)  # x**y → 0 as x → +0: the limit of its slope in y
-            if isinstance(g, Tensor):
-                gb = g * where(flat, 0.0, node * a.log())
-            else:
-                gb = g * xp.where(flat, 0, node.data * xp.log(x))
-    return (
-        None if ga is None else unbroadcast(ga, a.data.shape),
-        None if gb is None else unbroadcast(gb, b.data.shape),
-    )
+    return _binary(POW, operand(a, b, "pow"), a)
 
 
 # ------------------------------------------------------------------------------- unary math
+@primitive
+class Exp(Primitive):
+    name = "exp"
+    saves = (1,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.exp(a)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g * y,)
+
+
+@primitive
+class Log(Primitive):
+    name = "log"
+    saves = (0,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.log(a)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g / a,)
+
+
+@primitive
+class Log1p(Primitive):
+    name = "log1p"
+    saves = (0,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.log1p(a)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g / (a + 1.0),)
+
+
+@primitive
+class Sqrt(Primitive):
+    name = "sqrt"
+    saves = (1,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.sqrt(a)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g / (y * 2.0),)
+
+
+@primitive
+class Abs(Primitive):
+    """|a|; the gradient is sign(a), 0 at 0."""
+
+    name = "abs"
+    saves = (0,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.abs(a)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g * xp.sign(a),)
+
+
+@primitive
+class Clip(Primitive):
+    """a limited to [lo, hi]; the gradient passes where lo <= a <= hi (ends included)."""
+
+    lo: float | None
+    hi: float | None
+    name = "clip"
+    saves = (0,)
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.clip(a, self.lo, self.hi)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        if self.lo is None:
+            inside = xp.less_equal(a, self.hi)
+        elif self.hi is None:
+            inside = xp.greater_equal(a, self.lo)
+        else:
+            inside = xp.logical_and(xp.greater_equal(a, self.lo), xp.less_equal(a, self.hi))
+        return (xp.where(inside, g, 0),)
+
+
+@primitive
+class AsType(Primitive):
+    """a converted to another floating dtype; the gradient is converted back."""
+
+    dtype: Any
+    name = "astype"
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return a.astype(self.dtype)
+
+    def vjp(self, xp: Any, g: Any, a: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g.astype(a.dtype),)
+
+
+EXP, LOG, LOG1P, SQRT, ABS = Exp(), Log(), Log1p(), Sqrt(), Abs()
+
+
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    data = xp.exp(a.data)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _exp_vjp, (data,), "exp")
-    return constant(data)
-
-
-def _exp_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g * (node if isinstance(g, Tensor) else node.data),)
+    return apply1(EXP, a)
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm."""
-    data = xp.log(a.data)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _log_vjp, (a.data,), "log")
-    return constant(data)
+    return apply1(LOG, a)
 
 
-def _log_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g / (node._parents[0] if isinstance(g, Tensor) else node._saved[0]),)  # type: ignore[index]
+def log1p(a: Tensor) -> Tensor:
+    """log(1 + a), accurate for small a."""
+    return apply1(LOG1P, a)
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root."""
-    data = xp.sqrt(a.data)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _sqrt_vjp, (data,), "sqrt")
-    return constant(data)
-
-
-def _sqrt_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g / ((node if isinstance(g, Tensor) else node.data) * 2.0),)
+    return apply1(SQRT, a)
 
 
 def absolute(a: Tensor) -> Tensor:
     """|a|; the gradient is sign(a), 0 at 0."""
-    data = xp.abs(a.data)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _abs_vjp, (a.data,), "abs")
-    return constant(data)
-
-
-def _abs_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g * xp.sign(node._saved[0]),)  # type: ignore[index]
+    return apply1(ABS, a)
 
 
 def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
@@ -322,36 +434,37 @@ def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tenso
         raise ValueError("clip: at least one of `min` and `max` must be given")
     if min is not None and max is not None and min > max:
         raise ValueError(f"clip: `min` must not exceed `max`. Received: min={min}, max={max}")
-    data = xp.clip(a.data, min, max)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _clip_vjp, (a.data,), "clip", (min, max))
-    return constant(data)
-
-
-def _clip_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    lo, hi = node._ctx
-    x = node._saved[0]  # type: ignore[index]
-    inside = xp.ones(x.shape, dtype=bool)
-    if lo is not None:
-        inside &= x >= lo
-    if hi is not None:
-        inside &= x <= hi
-    return (g * inside if isinstance(g, Tensor) else xp.where(inside, g, 0),)
+    return apply1(Clip(min, max), a)
 
 
 def astype(a: Tensor, dtype: Any) -> Tensor:
     """`a` converted to another floating dtype; the gradient is converted back."""
-    data = a.data.astype(Tensor(0.0, dtype=dtype).data.dtype)  # validates the dtype
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _astype_vjp, (), "astype")
-    return constant(data)
-
-
-def _astype_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g.astype(node._parents[0].data.dtype),)
+    return apply1(AsType(Tensor(0.0, dtype=dtype).data.dtype), a)  # validates the dtype
 
 
 # ------------------------------------------------------------------------------------ where
+@primitive
+class Where(Primitive):
+    """`a` where `cond` holds, else `b`; `cond` is a constant operand (aux)."""
+
+    name = "where"
+    n_aux = 1
+
+    def forward(self, xp: Any, a: Any, b: Any, cond: Any) -> Any:
+        return xp.where(cond, a, b)
+
+    def vjp(
+        self, xp: Any, g: Any, a: Any, b: Any, y: Any, cond: Any, *, needs: Needs
+    ) -> tuple[Any, ...]:
+        return (
+            unbroadcast(xp.where(cond, g, 0), a.shape) if needs[0] else None,
+            unbroadcast(xp.where(cond, 0, g), b.shape) if needs[1] else None,
+        )
+
+
+WHERE = Where()
+
+
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """`a` where `condition` holds, else `b` (broadcasting all three).
 
@@ -366,8 +479,10 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         >>> mg.tensor.where(x.data > 0, x, 0.0).data.tolist()
         [0.0, 2.0]
     """
-    cond = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)
-    cond = cond.astype(bool)
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if type(cond) not in STAND_INS:
+        cond = xp.asarray(cond)
+    cond = cond.astype(bool)  # a copy: the caller may change its array later
     if isinstance(a, Tensor):
         b = operand(a, b, "where")
     elif isinstance(b, Tensor):
@@ -376,26 +491,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         a = Tensor(a)
         b = operand(a, b, "where")
     try:
-        data = xp.where(cond, a.data, b.data)
+        return apply(WHERE, (a, b), (cond,))
     except ValueError:
         raise ValueError(
             f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot be "
             f"broadcast together"
         ) from None
-    if grad_enabled_for(a, b):
-        return make_node(data, (a, b), _where_vjp, (cond,), "where")
-    return constant(data)
-
-
-def _where_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a, b = node._parents
-    cond = node._saved[0]  # type: ignore[index]
-    if isinstance(g, Tensor):
-        ga, gb = g * cond, g * ~cond
-    else:
-        ga = xp.where(cond, g, 0) if a.requires_grad else None
-        gb = xp.where(cond, 0, g) if b.requires_grad else None
-    return (
-        unbroadcast(ga, a.data.shape) if a.requires_grad else None,
-        unbroadcast(gb, b.data.shape) if b.requires_grad else None,
-    )

@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from .activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from .elementwise import absolute, clip, exp, log, sqrt, where
+from .elementwise import absolute, clip, exp, log, log1p, sqrt, where
 from .fused import ACTIVATIONS, cross_entropy, linear
 from .index import scatter_add
 from .linalg import matmul
@@ -28,6 +28,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log",
+    "log1p",
     "log_softmax",
     "matmul",
     "reduce_max",

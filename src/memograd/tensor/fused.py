@@ -8,7 +8,8 @@ the VJP is the textbook formula:
     linear:         gz = g · act'(out);  dx = gz @ Wᵀ;  dW = xᵀ @ gz;  db = Σ_batch gz
     cross_entropy:  dlogits = (softmax(logits) − onehot(labels)) · g / B
 
-Both VJPs also work on Tensors (``create_graph``), so the fused ops have second derivatives.
+Both are primitives like any other (`memograd.tensor._primitive`): the same definitions give
+the eager op, its second derivatives (the VJP on Tensors) and the compiled step's kernels.
 
 Example:
     >>> import numpy as np
@@ -27,12 +28,76 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import xp
-from ._node import constant, grad_enabled_for, make_node, operand
+from ._backend import STAND_INS, xp
+from ._node import constant, operand
+from ._primitive import Primitive, apply, apply2, apply3, primitive
 from ._tensor import Tensor
+from .activations import stable_sigmoid
 
 ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 """Activations `linear` can fuse."""
+
+Needs = tuple[bool, ...]
+
+
+@primitive
+class Linear(Primitive):
+    """``activation(x @ w + b)`` as one node (w of shape (in, out); b present if `bias`)."""
+
+    activation: str | None
+    bias: bool
+    name = "linear"
+
+    def forward(self, xp: Any, x: Any, w: Any, *b: Any) -> Any:
+        z = xp.dot(x, w) if x.ndim == 2 else xp.matmul(x, w)  # (..., out), fresh: ours to update
+        if self.bias:
+            z += b[0]
+        act = self.activation
+        if act == "relu":
+            # Against a row of zeros: NumPy vectorizes that, not a maximum with a scalar (2-3x).
+            z = xp.maximum(z, xp.zeros(z.shape[-1], z.dtype), out=z)
+        elif act == "tanh":
+            z = xp.tanh(z, out=z)
+        elif act == "sigmoid":
+            z = stable_sigmoid(xp, z)
+        return z
+
+    def vjp(self, xp: Any, g: Any, x: Any, w: Any, *rest: Any, needs: Needs) -> tuple[Any, ...]:
+        y = rest[-1]  # (rest: the bias if any, then the output)
+        act = self.activation
+        if act == "relu":
+            # A product with the mask, not where(): 4x faster on a random mask (no branches).
+            gz = g * xp.greater(y, 0)
+        elif act == "tanh":
+            gz = g * (1.0 - y * y)
+        elif act == "sigmoid":
+            gz = g * y * (1.0 - y)
+        else:
+            gz = g
+        n_in, n_out = w.shape
+        gx = None
+        if needs[0]:  # (..., out) @ (out, in)
+            gx = xp.dot(gz, w.T) if gz.ndim == 2 else xp.matmul(gz, w.T)
+        gw = gb = None
+        if needs[1] or (self.bias and needs[2]):
+            gz2 = gz if gz.ndim == 2 else gz.reshape(-1, n_out)  # (N, out)
+            if needs[1]:
+                x2 = x if x.ndim == 2 else x.reshape(-1, n_in)  # (N, in)
+                gw = xp.dot(x2.T, gz2)  # (in, out)
+            if self.bias and needs[2]:
+                # Σ over the batch as ones @ gz: BLAS, faster than sum(axis=0) (benchmarks/)
+                gb = xp.dot(xp.ones(gz2.shape[0], gz2.dtype), gz2)  # (out,)
+        return (gx, gw) if not self.bias else (gx, gw, gb)
+
+    def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (
+            operands[0] if needs[1] else None,
+            operands[1] if needs[0] else None,
+            operands[-1] if self.activation is not None else None,
+        )
+
+
+_LINEAR = {(act, bias): Linear(act, bias) for act in ACTIVATIONS for bias in (False, True)}
 
 
 def linear(
@@ -72,73 +137,22 @@ def linear(
             f"linear: shapes {x.shape} (x) and {weight.shape} (weight) are not aligned: "
             f"x's last dimension must be {n_in}"
         )
-    z = x.data @ weight.data  # (..., out), a fresh array: safe to update in place
-    parents: tuple[Tensor, ...] = (x, weight)
-    if bias is not None:
-        bias = operand(weight, bias, "linear")
-        if bias.data.shape != (n_out,):
-            raise ValueError(
-                f"linear: `bias` must have shape ({n_out},) to match weight {weight.shape}. "
-                f"Received shape={bias.shape}"
-            )
-        z += bias.data
-        parents = (x, weight, bias)
-    if activation == "relu":
-        # Against a row of zeros: NumPy vectorizes that, not a maximum with a scalar (2-3x).
-        xp.maximum(z, xp.zeros(n_out, z.dtype), out=z)
-    elif activation == "tanh":
-        xp.tanh(z, out=z)
-    elif activation == "sigmoid":
-        e = xp.exp(-xp.abs(z))
-        z = xp.where(z >= 0, 1.0, e) / (1.0 + e)
-    if grad_enabled_for(*parents):
-        saved = (
-            x.data if weight.requires_grad else None,
-            weight.data if x.requires_grad else None,
-            z if activation is not None else None,
+    if bias is None:
+        return apply2(_LINEAR[activation, False], x, weight)
+    bias = operand(weight, bias, "linear")
+    if bias.data.shape != (n_out,):
+        raise ValueError(
+            f"linear: `bias` must have shape ({n_out},) to match weight {weight.shape}. "
+            f"Received shape={bias.shape}"
         )
-        return make_node(z, parents, _linear_vjp, saved, "linear", activation)
-    return constant(z)
-
-
-def _linear_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    parents = node._parents
-    x, w = parents[0], parents[1]
-    bias = parents[2] if len(parents) == 3 else None
-    act = node._ctx
-    if isinstance(g, Tensor):
-        xs, ws, y = x, w, node
-    else:
-        xs, ws, _ = node._saved  # type: ignore[misc]
-        y = node.data
-    if act == "relu":
-        # A product with the mask, not where(): 4x faster on a random mask (no branches).
-        gz = g * (node.data > 0)
-    elif act == "tanh":
-        gz = g * (1.0 - y * y)
-    elif act == "sigmoid":
-        gz = g * y * (1.0 - y)
-    else:
-        gz = g
-    n_in, n_out = w.data.shape
-    gx = gz @ ws.T if x.requires_grad else None  # (..., out) @ (out, in)
-    gw = gb = None
-    if w.requires_grad or (bias is not None and bias.requires_grad):
-        gz2 = gz if gz.ndim == 2 else gz.reshape(-1, n_out)  # (N, out)
-        if w.requires_grad:
-            xs2 = xs if xs.ndim == 2 else xs.reshape(-1, n_in)  # (N, in)
-            gw = xs2.T @ gz2  # (in, out)
-        if bias is not None and bias.requires_grad:
-            if isinstance(gz2, Tensor):
-                gb = gz2.sum(axis=0)  # (out,)
-            else:  # Σ over the batch as ones @ gz: BLAS, 1.5-4x faster than sum(axis=0)
-                gb = xp.ones(gz2.shape[0], gz2.dtype) @ gz2  # (out,)
-    return (gx, gw) if bias is None else (gx, gw, gb)
+    return apply3(_LINEAR[activation, True], x, weight, bias)
 
 
 def _labels(labels: Any, batch: int, classes: int) -> tuple[Any, Tensor | None]:
     """Integer labels (B,) as an intp array, or probability targets (B, C) as a Tensor."""
-    arr = labels.data if isinstance(labels, Tensor) else xp.asarray(labels)
+    arr = labels.data if isinstance(labels, Tensor) else labels
+    if type(arr) not in STAND_INS:
+        arr = xp.asarray(arr)
     if arr.ndim == 1:
         if arr.shape[0] != batch:
             raise ValueError(f"cross_entropy: got {batch} rows of logits but {arr.shape[0]} labels")
@@ -150,19 +164,78 @@ def _labels(labels: Any, batch: int, classes: int) -> tuple[Any, Tensor | None]:
                     f"Received dtype {arr.dtype}"
                 )
             arr = as_int
-        # One reduction checks both ends: negative labels viewed as unsigned are huge.
-        if batch and arr.view(f"u{arr.dtype.itemsize}").max() >= classes:
-            raise ValueError(
-                f"cross_entropy: labels must lie in [0, {classes}). "
-                f"Received values from {arr.min()} to {arr.max()}"
-            )
-        return arr, None
+        return arr, None  # (their range is checked by the op's forward, every step)
     if arr.shape != (batch, classes):
         raise ValueError(
             f"cross_entropy: `labels` must be class indices of shape ({batch},) or "
             f"probabilities of shape ({batch}, {classes}). Received shape={arr.shape}"
         )
     return None, labels if isinstance(labels, Tensor) else constant(arr)
+
+
+@primitive
+class CrossEntropy(Primitive):
+    """Mean softmax cross-entropy of logits (B, C) against integer labels (aux), one node.
+
+    Residual: the probabilities; the VJP is (softmax − onehot) · g / B.
+    """
+
+    name = "cross_entropy"
+    n_aux = 1
+    residuals = 1
+
+    def forward(self, xp: Any, x: Any, index: Any) -> Any:
+        batch, classes = x.shape
+        xp.check_labels(index, classes)
+        # Row maxima from the transposed copy: a reduction down the rows is vectorized, one
+        # along a few columns per row is not (2-3x faster for 2-10 classes; exact either way).
+        shifted = x - xp.ascontiguousarray(x.T).max(axis=0)[:, None]  # (B, C), max 0
+        e = xp.exp(shifted)
+        # Row sums as e @ ones (BLAS gemv): 3-5x faster than sum(axis=1) over a few classes.
+        total = xp.dot(e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
+        picked = xp.pick(shifted, index) - xp.log(total[:, 0])  # (B,) log-probabilities
+        loss = picked.sum() / -batch  # = -(Σ)/B, rounded as one division
+        return loss, e / total
+
+    def vjp(
+        self, xp: Any, g: Any, x: Any, y: Any, index: Any, probs: Any, *, needs: Needs
+    ) -> tuple[Any, ...]:
+        scale = g / x.shape[0]
+        return (xp.pick_subtract(probs * scale, index, scale),)  # (B, C)
+
+
+@primitive
+class CrossEntropySoft(Primitive):
+    """Mean cross-entropy of logits (B, C) against probability rows (B, C), one node.
+
+    Residuals: the probabilities and the log-probabilities.
+    """
+
+    name = "cross_entropy"
+    residuals = 2
+
+    def forward(self, xp: Any, x: Any, p: Any) -> Any:
+        batch, classes = x.shape
+        shifted = x - xp.ascontiguousarray(x.T).max(axis=0)[:, None]  # (B, C)
+        e = xp.exp(shifted)
+        total = xp.dot(e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
+        logp = shifted - xp.log(total)  # (B, C)
+        loss = (p * logp).sum() / -batch
+        return loss, e / total, logp
+
+    def vjp(
+        self, xp: Any, g: Any, x: Any, p: Any, y: Any, probs: Any, logp: Any, *, needs: Needs
+    ) -> tuple[Any, ...]:
+        scale = g / x.shape[0]
+        gl = (probs * p.sum(axis=1, keepdims=True) - p) * scale if needs[0] else None
+        gt = -logp * scale if needs[1] else None
+        return gl, gt
+
+    def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (operands[1],)  # the targets
+
+
+CROSS_ENTROPY, CROSS_ENTROPY_SOFT = CrossEntropy(), CrossEntropySoft()
 
 
 def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
@@ -196,62 +269,9 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     index, target = _labels(labels, batch, classes)
     if target is not None:
         target = operand(logits, target, "cross_entropy")
-    x = logits.data
-    # Row maxima from the transposed copy: a reduction down the rows is vectorized, one
-    # along a few columns per row is not (2-3x faster for 2-10 classes; exact either way).
-    shifted = x - x.T.copy().max(axis=0)[:, None]  # (B, C), max 0: exp cannot overflow
-    e = xp.exp(shifted)
-    # Row sums as e @ ones (BLAS gemv): 3-5x faster than sum(axis=1) over a few classes.
-    total = (e @ xp.ones(classes, e.dtype))[:, None]  # (B, 1)
-    if index is not None:  # log-probabilities of the labels only
-        picked = shifted[xp.arange(batch), index] - xp.log(total[:, 0])  # (B,)
-        loss = -picked.sum() / batch
-        logp = None
-    else:
-        logp = shifted - xp.log(total)  # (B, C)
-        loss = -(target.data * logp).sum() / batch  # type: ignore[union-attr]
-    data = xp.asarray(loss, dtype=x.dtype)
-    parents = (logits,) if target is None else (logits, target)
-    if grad_enabled_for(*parents):
-        probs = e / total  # (B, C)
-        if index is not None:
-            saved: tuple[Any, ...] = (probs, index)
-        else:
-            saved = (probs, target.data, logp if target.requires_grad else None)  # type: ignore[union-attr]
-        return make_node(data, parents, _cross_entropy_vjp, saved, "cross_entropy")
-    return constant(data)
-
-
-def _cross_entropy_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    logits = node._parents[0]
-    target = node._parents[1] if len(node._parents) == 2 else None
-    batch = logits.data.shape[0]
-    scale = g / batch
-    if isinstance(g, Tensor):
-        return _cross_entropy_vjp_tensor(scale, node, logits, target)
     if target is None:
-        probs, index = node._saved  # type: ignore[misc]
-        gl = probs * scale  # a new array: the saved probs stay intact
-        gl[xp.arange(batch), index] -= scale
-        return (gl if logits.requires_grad else None,)
-    probs, p, logp = node._saved  # type: ignore[misc]
-    gl = (probs * p.sum(axis=1, keepdims=True) - p) * scale if logits.requires_grad else None
-    gt = -logp * scale if target.requires_grad else None
-    return gl, gt
+        return apply(CROSS_ENTROPY, (logits,), (index,))
+    return apply(CROSS_ENTROPY_SOFT, (logits, target))
 
 
-def _cross_entropy_vjp_tensor(
-    scale: Tensor, node: Tensor, logits: Tensor, target: Tensor | None
-) -> tuple[Any, ...]:
-    probs = logits.softmax(axis=1)  # a differentiable softmax: second derivatives flow
-    if target is None:
-        index = node._saved[1]  # type: ignore[index]
-        onehot = xp.zeros(logits.data.shape, dtype=logits.data.dtype)
-        onehot[xp.arange(onehot.shape[0]), index] = 1.0
-        return ((probs - onehot) * scale if logits.requires_grad else None,)
-    gl = (probs * target.sum(axis=1, keepdims=True) - target) * scale
-    gt = -logits.log_softmax(axis=1) * scale if target.requires_grad else None
-    return (gl if logits.requires_grad else None), gt
-
-
-__all__ = ["ACTIVATIONS", "cross_entropy", "linear"]
+__all__ = ["ACTIVATIONS", "CrossEntropy", "CrossEntropySoft", "Linear", "cross_entropy", "linear"]

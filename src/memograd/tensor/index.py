@@ -18,8 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import ndarray, xp
-from ._node import constant, grad_enabled_for, make_node
+from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
+
+Needs = tuple[bool, ...]
 
 
 def _normalize(index: Any) -> tuple[Any, bool]:
@@ -43,37 +45,50 @@ def _normalize(index: Any) -> tuple[Any, bool]:
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
 
 
+@primitive
+class GetItem(Primitive):
+    """``x[index]``; `advanced` when the index holds arrays (then the VJP scatter-adds)."""
+
+    index: Any
+    advanced: bool
+    name = "getitem"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x[self.index]
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (xp.scatter(g, self.index, x.shape, self.advanced),)
+
+    def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        return tuple(p for p in parts if isinstance(p, ndarray))  # counted as saved bytes
+
+
+@primitive
+class ScatterAdd(Primitive):
+    """zeros(shape) with the input added at `index` (repeats accumulate); VJP: gather."""
+
+    index: Any
+    shape: tuple[int, ...]
+    advanced: bool
+    name = "scatter_add"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return xp.scatter(x, self.index, self.shape, self.advanced)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g[self.index],)
+
+
 def getitem(a: Tensor, index: Any) -> Tensor:
     """a[index] with NumPy semantics (basic and advanced indexing)."""
     idx, advanced = _normalize(index)
     try:
-        data = a.data[idx]
+        return apply1(GetItem(idx, advanced), a)
     except IndexError as err:
         raise IndexError(
             f"index {index!r} is invalid for a tensor of shape {a.shape}: {err}"
         ) from None
-    if grad_enabled_for(a):
-        parts = idx if isinstance(idx, tuple) else (idx,)
-        saved = tuple(p for p in parts if isinstance(p, ndarray))  # counted as saved bytes
-        return make_node(data, (a,), _getitem_vjp, saved, "getitem", (idx, advanced))
-    return constant(data)
-
-
-def _getitem_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    idx, advanced = node._ctx
-    shape = node._parents[0].data.shape
-    if isinstance(g, Tensor):
-        return (scatter_add(g, idx, shape, advanced),)
-    return (_scatter(g, idx, shape, advanced),)
-
-
-def _scatter(g: Any, idx: Any, shape: tuple[int, ...], advanced: bool) -> Any:
-    out = xp.zeros(shape, dtype=g.dtype)
-    if advanced:
-        xp.add.at(out, idx, g)  # repeated indices accumulate
-    else:
-        out[idx] = g
-    return out
 
 
 def scatter_add(src: Tensor, index: Any, shape: tuple[int, ...], advanced: bool = True) -> Tensor:
@@ -82,11 +97,4 @@ def scatter_add(src: Tensor, index: Any, shape: tuple[int, ...], advanced: bool 
     This is the backward of `getitem` as a differentiable op, used for higher-order
     gradients.
     """
-    data = _scatter(src.data, index, shape, advanced)
-    if grad_enabled_for(src):
-        return make_node(data, (src,), _scatter_add_vjp, (), "scatter_add", index)
-    return constant(data)
-
-
-def _scatter_add_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g[node._ctx],)
+    return apply1(ScatterAdd(index, tuple(shape), advanced), src)

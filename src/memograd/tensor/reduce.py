@@ -19,40 +19,76 @@ from __future__ import annotations
 from typing import Any
 
 from ._axis import normalize_axes
-from ._backend import xp
-from ._node import constant, grad_enabled_for, make_node
+from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
+
+Needs = tuple[bool, ...]
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _spread(g: Any, node: Tensor) -> Any:
-    """The reduced gradient `g` broadcast back to the input's shape."""
-    shape = node._parents[0].data.shape
-    kept = node._ctx
-    if isinstance(g, Tensor):
-        return g.reshape(kept).broadcast_to(shape)
-    return xp.broadcast_to(g.reshape(kept), shape)
+@primitive
+class Sum(Primitive):
+    """Σ over `axes` (None: all, as ``x.sum()``); `kept` is the input shape with the reduced
+    axes set to 1, the shape the gradient is spread back from."""
+
+    axes: tuple[int, ...] | None
+    keepdims: bool
+    kept: tuple[int, ...]
+    name = "sum"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (xp.broadcast_to(g.reshape(self.kept), x.shape),)
+
+
+@primitive
+class Mean(Primitive):
+    """The mean over `axes` (see `Sum`)."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    kept: tuple[int, ...]
+    name = "mean"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (xp.broadcast_to(g.reshape(self.kept), x.shape) * (y.size / x.size),)
+
+
+@primitive
+class Max(Primitive):
+    """The maximum over `axes` (see `Sum`); tied maxima share the gradient equally."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    kept: tuple[int, ...]
+    name = "max"
+    saves = (0,)
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x.max(axis=self.axes, keepdims=self.keepdims)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        kept = self.kept
+        axes = tuple(i for i, n in enumerate(kept) if n == 1)  # length-1 extras are harmless
+        mask = xp.equal(x, y.reshape(kept))
+        share = mask / mask.sum(axis=axes, keepdims=True)  # ties split evenly
+        return (xp.broadcast_to(g.reshape(kept), x.shape) * share.astype(x.dtype),)
 
 
 def reduce_sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum of `a` over `axis` (all axes if None)."""
     if axis is None and not keepdims:  # the common loss.sum(): skip the axis bookkeeping
-        data = a.data.sum()
-        if grad_enabled_for(a):
-            return make_node(data, (a,), _sum_vjp, (), "sum", (1,) * a.data.ndim)
-        return constant(data)
+        return apply1(Sum(None, False, (1,) * a.data.ndim), a)
     axes = normalize_axes(axis, a.data.ndim, "sum", shape=a.shape)
-    data = a.data.sum(axis=axes, keepdims=keepdims)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _sum_vjp, (), "sum", _kept_shape(a.data.shape, axes))
-    return constant(data)
-
-
-def _sum_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (_spread(g, node),)
+    return apply1(Sum(axes, keepdims, _kept_shape(a.data.shape, axes)), a)
 
 
 def reduce_mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -63,36 +99,15 @@ def reduce_mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         count *= a.data.shape[ax]
     if count == 0:
         raise ValueError(f"mean: cannot average over zero elements (shape={a.shape}, axis={axis})")
-    data = a.data.mean(axis=axes, keepdims=keepdims)
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _mean_vjp, (), "mean", _kept_shape(a.data.shape, axes))
-    return constant(data)
-
-
-def _mean_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    a = node._parents[0]
-    return (_spread(g, node) * (node.data.size / a.data.size),)
+    return apply1(Mean(axes, keepdims, _kept_shape(a.data.shape, axes)), a)
 
 
 def reduce_max(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum of `a` over `axis`; tied maxima share the gradient equally."""
     axes = normalize_axes(axis, a.data.ndim, "max", shape=a.shape)
     try:
-        data = a.data.max(axis=axes, keepdims=keepdims)
+        return apply1(Max(axes, keepdims, _kept_shape(a.data.shape, axes)), a)
     except ValueError:
         raise ValueError(
             f"max: cannot take the maximum of zero elements (shape={a.shape})"
         ) from None
-    if grad_enabled_for(a):
-        kept = _kept_shape(a.data.shape, axes)
-        return make_node(data, (a,), _max_vjp, (a.data,), "max", kept)
-    return constant(data)
-
-
-def _max_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    x = node._saved[0]  # type: ignore[index]
-    kept = node._ctx
-    axes = tuple(i for i, n in enumerate(kept) if n == 1)  # length-1 extras are harmless
-    mask = x == node.data.reshape(kept)
-    share = mask / mask.sum(axis=axes, keepdims=True)  # ties split evenly
-    return (_spread(g, node) * share.astype(x.dtype),)

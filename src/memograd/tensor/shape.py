@@ -20,9 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._axis import normalize_axis
-from ._backend import xp
-from ._node import constant, grad_enabled_for, make_node, operand
+from ._node import operand
+from ._primitive import Primitive, apply, apply1, primitive
 from ._tensor import Tensor
+
+Needs = tuple[bool, ...]
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -59,19 +61,24 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
             f"Received: shape={new_shape}"
         )
     try:
-        data = a.data.reshape(new_shape)
+        return apply1(Reshape(new_shape), a)
     except (ValueError, TypeError):
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {a.shape} ({a.data.size} elements) "
             f"into shape {new_shape}"
         ) from None
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _reshape_vjp, (), "reshape")
-    return constant(data)
 
 
-def _reshape_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g.reshape(node._parents[0].data.shape),)
+@primitive
+class Reshape(Primitive):
+    shape: tuple[Any, ...]
+    name = "reshape"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x.reshape(self.shape)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (g.reshape(x.shape),)
 
 
 def transpose(a: Tensor, *axes: Any) -> Tensor:
@@ -91,15 +98,22 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
 
 def _permute(a: Tensor, perm: tuple[int, ...]) -> Tensor:
     """`a` with its axes in the order `perm` (a permutation of non-negative axes)."""
-    data = a.data.transpose(perm)
-    if grad_enabled_for(a):
-        inverse = tuple(sorted(range(len(perm)), key=perm.__getitem__))
-        return make_node(data, (a,), _transpose_vjp, (), "transpose", inverse)
-    return constant(data)
+    return apply1(Transpose(perm), a)
 
 
-def _transpose_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (g.transpose(node._ctx),)
+@primitive
+class Transpose(Primitive):
+    """The axes in the order `perm`; the VJP applies the inverse permutation."""
+
+    perm: tuple[int, ...]
+    name = "transpose"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return x.transpose(self.perm)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        inverse = tuple(sorted(range(len(self.perm)), key=self.perm.__getitem__))
+        return (g.transpose(inverse),)
 
 
 def swapaxes(a: Tensor, axis1: int, axis2: int) -> Tensor:
@@ -116,18 +130,23 @@ def broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     """`a` broadcast to `shape`; the VJP sums the copies back."""
     shape = tuple(shape)
     try:
-        data = xp.broadcast_to(a.data, shape)
+        return apply1(BroadcastTo(shape), a)
     except ValueError:
         raise ValueError(
             f"broadcast_to: cannot broadcast a tensor of shape {a.shape} to shape {shape}"
         ) from None
-    if grad_enabled_for(a):
-        return make_node(data, (a,), _broadcast_to_vjp, (), "broadcast_to")
-    return constant(data)
 
 
-def _broadcast_to_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    return (unbroadcast(g, node._parents[0].data.shape),)
+@primitive
+class BroadcastTo(Primitive):
+    shape: tuple[int, ...]
+    name = "broadcast_to"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return xp.broadcast_to(x, self.shape)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        return (unbroadcast(g, x.shape),)
 
 
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
@@ -158,28 +177,34 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     ndim = ts[0].data.ndim
     ax = normalize_axis(axis, ndim, "concatenate", shape=ts[0].shape)
     try:
-        data = xp.concatenate([t.data for t in ts], axis=ax)
+        return apply(Concatenate(ax), ts)
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in ts)
         raise ValueError(
             f"concatenate: cannot join shapes {shapes} along axis {axis} (all dimensions "
             f"but that axis must match)"
         ) from None
-    if grad_enabled_for(*ts):
-        bounds = [0]
-        for t in ts:
-            bounds.append(bounds[-1] + t.data.shape[ax])
-        return make_node(data, ts, _concatenate_vjp, (), "concatenate", (ax, bounds))
-    return constant(data)
 
 
-def _concatenate_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    ax, bounds = node._ctx
-    lead = (slice(None),) * ax
-    return tuple(
-        g[(*lead, slice(bounds[i], bounds[i + 1]))] if t.requires_grad else None
-        for i, t in enumerate(node._parents)
-    )
+@primitive
+class Concatenate(Primitive):
+    """Inputs joined along `axis`; the VJP slices each input's part back out."""
+
+    axis: int
+    name = "concatenate"
+
+    def forward(self, xp: Any, *xs: Any) -> Any:
+        return xp.concatenate(list(xs), axis=self.axis)
+
+    def vjp(self, xp: Any, g: Any, *operands: Any, needs: Needs) -> tuple[Any, ...]:
+        lead = (slice(None),) * self.axis
+        grads: list[Any] = []
+        start = 0
+        for x, need in zip(operands[: len(needs)], needs, strict=True):
+            stop = start + x.shape[self.axis]
+            grads.append(g[(*lead, slice(start, stop))] if need else None)
+            start = stop
+        return tuple(grads)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -196,17 +221,24 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     shape = ts[0].shape
     ax = normalize_axis(axis, ndim, "stack", what=lambda: f"a stack of tensors of shape {shape}")
     try:
-        data = xp.stack([t.data for t in ts], axis=ax)
+        return apply(Stack(ax), ts)
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in ts)
         raise ValueError(
             f"stack: all tensors must have the same shape. Received: {shapes}"
         ) from None
-    if grad_enabled_for(*ts):
-        return make_node(data, ts, _stack_vjp, (), "stack", ax)
-    return constant(data)
 
 
-def _stack_vjp(g: Any, node: Tensor) -> tuple[Any, ...]:
-    lead = (slice(None),) * node._ctx
-    return tuple(g[(*lead, i)] if t.requires_grad else None for i, t in enumerate(node._parents))
+@primitive
+class Stack(Primitive):
+    """Inputs joined along a new `axis`; the VJP indexes each input's slice back out."""
+
+    axis: int
+    name = "stack"
+
+    def forward(self, xp: Any, *xs: Any) -> Any:
+        return xp.stack(list(xs), axis=self.axis)
+
+    def vjp(self, xp: Any, g: Any, *operands: Any, needs: Needs) -> tuple[Any, ...]:
+        lead = (slice(None),) * self.axis
+        return tuple(g[(*lead, i)] if need else None for i, need in enumerate(needs))

@@ -1,0 +1,133 @@
+"""The eager array namespace: what op definitions may call on ``xp``, computed with NumPy.
+
+Every name here is also provided by the Tensor namespace (`_xp_tensor`, for higher-order
+derivatives) and by the compiler's recording namespace (`memograd.compile._record`); a test
+keeps the three lists equal. Most are NumPy's own functions, taken from the backend
+(`_backend.xp`); five are memograd's, each a small step NumPy spells as an indexing
+expression that the other interpreters need as one named call:
+
+- ``pick(a, index)``: ``a[i, index[i]]`` for every row i (a cross-entropy's picked
+  log-probabilities);
+- ``pick_subtract(a, index, v)``: ``a[i, index[i]] -= v``, in place on `a` (which the
+  caller created) and returned;
+- ``scatter(g, index, shape, advanced)``: zeros of `shape` with `g` added at `index`
+  (repeated indices accumulate when `advanced`): the VJP of indexing;
+- ``check_labels(index, classes)``: raise ValueError unless every label lies in
+  [0, classes);
+- ``uniform(rng, shape, dtype)``: draws in [0, 1) from a `numpy.random.Generator`.
+
+Example:
+    >>> import numpy as np
+    >>> from memograd.tensor import _xp_numpy as xp
+    >>> xp.pick(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1, 0])).tolist()
+    [2.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._backend import xp as _np
+
+abs = _np.abs
+arange = _np.arange
+ascontiguousarray = _np.ascontiguousarray
+broadcast_shapes = _np.broadcast_shapes
+broadcast_to = _np.broadcast_to
+clip = _np.clip
+concatenate = _np.concatenate
+dot = _np.dot
+equal = _np.equal
+errstate = _np.errstate
+exp = _np.exp
+greater = _np.greater
+greater_equal = _np.greater_equal
+isfinite = _np.isfinite
+less_equal = _np.less_equal
+log = _np.log
+log1p = _np.log1p
+logical_and = _np.logical_and
+matmul = _np.matmul
+maximum = _np.maximum
+ones = _np.ones
+sign = _np.sign
+sqrt = _np.sqrt
+stack = _np.stack
+tanh = _np.tanh
+where = _np.where
+zeros = _np.zeros
+zeros_like = _np.zeros_like
+
+
+def pick(a: Any, index: Any) -> Any:
+    """``a[i, index[i]]`` for each row i of a 2-D `a` (shape (B,))."""
+    return a[_np.arange(index.shape[0]), index]
+
+
+def pick_subtract(a: Any, index: Any, v: Any) -> Any:
+    """Subtract `v` from ``a[i, index[i]]`` in place (`a` is the caller's fresh array)."""
+    a[_np.arange(index.shape[0]), index] -= v
+    return a
+
+
+def scatter(g: Any, index: Any, shape: tuple[int, ...], advanced: bool) -> Any:
+    """Zeros of `shape` with `g` placed at `index`; repeats accumulate when `advanced`."""
+    out = _np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        _np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def check_labels(index: Any, classes: int) -> None:
+    """Raise ValueError unless every entry of the integer array `index` is in [0, classes)."""
+    # One reduction checks both ends: negative labels viewed as unsigned are huge.
+    if index.size and index.view(f"u{index.dtype.itemsize}").max() >= classes:
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {classes}). "
+            f"Received values from {index.min()} to {index.max()}"
+        )
+
+
+def uniform(rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Draws in [0, 1) of `dtype` from the generator `rng` (advancing it)."""
+    return rng.random(shape, dtype=dtype)
+
+
+NAMES = [
+    "abs",
+    "arange",
+    "ascontiguousarray",
+    "broadcast_shapes",
+    "broadcast_to",
+    "check_labels",
+    "clip",
+    "concatenate",
+    "dot",
+    "equal",
+    "errstate",
+    "exp",
+    "greater",
+    "greater_equal",
+    "isfinite",
+    "less_equal",
+    "log",
+    "log1p",
+    "logical_and",
+    "matmul",
+    "maximum",
+    "ones",
+    "pick",
+    "pick_subtract",
+    "scatter",
+    "sign",
+    "sqrt",
+    "stack",
+    "tanh",
+    "uniform",
+    "where",
+    "zeros",
+    "zeros_like",
+]
+"""Every name a definition may use on ``xp`` (all three namespaces provide them)."""
