@@ -26,10 +26,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from . import _grad_mode
 
@@ -147,9 +146,8 @@ def nodes_on_paths(order: Sequence[Node], targets: Collection[int]) -> set[int]:
     return needed
 
 
-@dataclass(frozen=True, slots=True)
-class Sweep:
-    """What `reverse_sweep` returns.
+class Sweep(NamedTuple):
+    """What `reverse_sweep` returns (a named tuple: ``stats, grads = reverse_sweep(...)``).
 
     Attributes:
         stats: what the sweep did (see `SweepStats`).
@@ -217,10 +215,58 @@ def reverse_sweep(
     order = topological_order(root, stop=wanted if wanted is not None and stop_at_wrt else ())
     needed = nodes_on_paths(order, wanted) if wanted is not None and prune else None
     saved_bytes = sum(node._saved_nbytes() for node in order)
-    with _grad_mode.enable_grad() if create_graph else contextlib.nullcontext():
-        found, edges, reuses, leaves = _sweep(
-            order, root, seed, wanted, stop_at_wrt, needed, unexpected_leaf, retain_graph
-        )
+    adjoints: dict[int, Any] = {id(root): seed}
+    pop, get = adjoints.pop, adjoints.get  # bound once: this loop is every training step's
+    found: dict[int, Any] = {}
+    edges = reuses = leaves = 0
+    recording = _grad_mode.enable_grad() if create_graph else None
+    if recording is not None:
+        recording.__enter__()
+    try:
+        for node in reversed(order):
+            adjoint = pop(id(node), None)
+            if adjoint is None:  # nothing flowed here (only through non-differentiable edges)
+                continue
+            parents = node._parents
+            if wanted is not None:
+                key = id(node)
+                if key in wanted:
+                    found[key] = adjoint
+                    if stop_at_wrt:
+                        continue
+                if not parents:
+                    leaves += 1
+                    if unexpected_leaf is not None and key not in wanted:
+                        unexpected_leaf(node)
+                    continue
+                if needed is not None and key not in needed:
+                    continue
+            elif not parents:
+                node._accumulate_grad(adjoint)
+                leaves += 1
+                continue
+            contributions = node._backward(adjoint)
+            used = 0
+            for parent, contribution in zip(parents, contributions, strict=True):
+                if contribution is None or not parent.requires_grad:
+                    continue
+                parent_key = id(parent)
+                if needed is not None and parent_key not in needed:
+                    continue
+                used += 1
+                previous = get(parent_key)
+                adjoints[parent_key] = contribution if previous is None else previous + contribution
+            # Hold no reference to the contributions here: an array that only the table holds
+            # can become a leaf's gradient without a copy (see the engines' `_accumulate_grad`).
+            del contributions, contribution
+            edges += used
+            if used > 1:
+                reuses += used - 1
+            if not retain_graph:
+                node._release()
+    finally:
+        if recording is not None:
+            recording.__exit__(None, None, None)
     stats = SweepStats(
         nodes=len(order) if needed is None else len(needed),
         edges=edges,
@@ -229,60 +275,3 @@ def reverse_sweep(
         leaves=leaves,
     )
     return Sweep(stats, () if wrt is None else tuple(found.get(id(node)) for node in wrt))
-
-
-def _sweep(
-    order: list[Node],
-    root: Node,
-    seed: Any,
-    wanted: set[int] | None,
-    stop_at_wrt: bool,
-    needed: set[int] | None,
-    unexpected_leaf: Callable[[Node], None] | None,
-    retain_graph: bool,
-) -> tuple[dict[int, Any], int, int, int]:
-    """The loop of `reverse_sweep`: the adjoints of `wanted` by id, edges, reuses, leaves."""
-    adjoints: dict[int, Any] = {id(root): seed}
-    found: dict[int, Any] = {}
-    edges = reuses = leaves = 0
-    for node in reversed(order):
-        key = id(node)
-        adjoint = adjoints.pop(key, None)
-        if adjoint is None:  # nothing flowed here (e.g. only through non-differentiable edges)
-            continue
-        parents = node._parents
-        if wanted is not None:
-            if key in wanted:
-                found[key] = adjoint
-                if stop_at_wrt:
-                    continue
-            if not parents:
-                leaves += 1
-                if unexpected_leaf is not None and key not in wanted:
-                    unexpected_leaf(node)
-                continue
-            if needed is not None and key not in needed:
-                continue
-        elif not parents:
-            node._accumulate_grad(adjoint)
-            leaves += 1
-            continue
-        contributions = node._backward(adjoint)
-        used = 0
-        for parent, contribution in zip(parents, contributions, strict=True):
-            if contribution is None or not parent.requires_grad:
-                continue
-            parent_key = id(parent)
-            if needed is not None and parent_key not in needed:
-                continue
-            used += 1
-            previous = adjoints.get(parent_key)
-            adjoints[parent_key] = contribution if previous is None else previous + contribution
-        # Hold no reference to the contributions here: an array that only the table holds can
-        # become a leaf's gradient without a copy (see the engines' `_accumulate_grad`).
-        del contributions, contribution
-        edges += used
-        reuses += max(used - 1, 0)
-        if not retain_graph:
-            node._release()
-    return found, edges, reuses, leaves
