@@ -327,7 +327,12 @@ def test_expected_state_matches_what_build_creates() -> None:
 @pytest.mark.parametrize(
     ("table", "classes"),
     [
-        ("LAYER_CONFIGS", {"Dense": Dense, "Dropout": Dropout, "Normalization": Normalization}),
+        (
+            "LAYER_CONFIGS",
+            {"Dense": Dense, "Dropout": Dropout, "Normalization": Normalization}
+            | {"BatchNormalization": mg.nn.BatchNormalization}
+            | {"LayerNormalization": mg.nn.LayerNormalization},
+        ),
         (
             "OPTIMIZER_CONFIGS",
             {c.__name__: c for c in (mg.optim.SGD, mg.optim.Adam, mg.optim.AdamW)}

@@ -1,7 +1,7 @@
 """Neural networks on the Tensor engine, Keras style: layers, Sequential, training, files.
 
 - `Module` (parameters, train/eval, state dicts), `Dense`, `Dropout`, `Normalization`,
-  `Sequential`
+  `BatchNormalization`, `LayerNormalization`, `Sequential`
   (`compile` / `fit` / `evaluate` / `predict` / `train_on_batch` / `summary` / `save`).
 - `activations`, `losses`, `initializers`, `metrics`: components by name with `get(name)`.
 - `optim` (SGD, Adam, AdamW, RMSprop — PyTorch's update rules) and `schedules`.
@@ -33,15 +33,18 @@ from memograd.nn.io import load
 from memograd.nn.layers import Dense, Dropout, Layer, Normalization
 from memograd.nn.model import Model
 from memograd.nn.module import Module
+from memograd.nn.normalization import BatchNormalization, LayerNormalization
 from memograd.nn.sequential import Sequential
 
 __all__ = [
+    "BatchNormalization",
     "Callback",
     "Dense",
     "Dropout",
     "EarlyStopping",
     "History",
     "Layer",
+    "LayerNormalization",
     "Model",
     "ModelCheckpoint",
     "Module",

@@ -42,6 +42,7 @@ _FRACTION = number(0.0, 1.0, open_max=True)  # [0, 1)
 _HEX64 = string(pattern=r"[0-9a-f]{64}")
 
 _COMMON = {"name": optional(string(max_length=256)), "dtype": optional(_DTYPE)}
+_NORM = {"epsilon": _POSITIVE, "center": boolean(), "scale": boolean()}
 LAYER_CONFIGS: dict[str, tuple[dict[str, Spec], dict[str, Spec]]] = {
     # class name: (required fields, optional fields) of `config`
     "Dense": (
@@ -57,6 +58,8 @@ LAYER_CONFIGS: dict[str, tuple[dict[str, Spec], dict[str, Spec]]] = {
     ),
     "Dropout": ({"rate": _FRACTION}, {**_COMMON, "seed": optional(_SEED)}),
     "Normalization": ({}, _COMMON),
+    "BatchNormalization": ({}, {**_COMMON, **_NORM, "momentum": _FRACTION}),
+    "LayerNormalization": ({}, {**_COMMON, **_NORM}),
 }
 
 SCHEDULE_CONFIGS: dict[str, tuple[dict[str, Spec], dict[str, Spec]]] = {
@@ -216,6 +219,14 @@ def expected_state(
         elif layer["class_name"] == "Normalization":  # buffers, after the parameters
             buffers[f"{index}.mean"] = (width,)
             buffers[f"{index}.scale"] = (width,)
+        elif layer["class_name"] in ("BatchNormalization", "LayerNormalization"):
+            for weight, flag in (("gamma", "scale"), ("beta", "center")):
+                if config.get(flag, True):  # gamma (width,), beta (width,)
+                    state[f"{index}.{weight}"] = (width,)
+                    trainable.append((width,))
+            if layer["class_name"] == "BatchNormalization":
+                buffers[f"{index}.moving_mean"] = (width,)
+                buffers[f"{index}.moving_variance"] = (width,)
     return {**state, **buffers}, trainable, width
 
 

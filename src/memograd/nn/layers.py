@@ -305,9 +305,14 @@ class Normalization(Layer):
         return (x - self.mean) / self.scale  # (B, D); constants: no graph for a plain input
 
 
+# Imported here: the normalization layers subclass `Layer` (defined above).
+from memograd.nn.normalization import BatchNormalization, LayerNormalization  # noqa: E402
+
 _REGISTRY: dict[str, type[Layer]] = {
+    "BatchNormalization": BatchNormalization,
     "Dense": Dense,
     "Dropout": Dropout,
+    "LayerNormalization": LayerNormalization,
     "Normalization": Normalization,
 }
 
