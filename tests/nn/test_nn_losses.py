@@ -103,7 +103,7 @@ def test_accuracy_binary_and_multiclass() -> None:
     probs.update(np.array([[0.4], [0.6]]), np.array([[0.0], [1.0]]))
     assert probs.result() == 1.0
     with pytest.raises(ValueError, match="metric identifier"):
-        metrics.get("f1")
+        metrics.get("f2")
 
 
 def test_binary_cross_entropy_gradcheck() -> None:

@@ -151,7 +151,11 @@ ARCHITECTURE = obj(
 
 COMPILE = obj(
     {"loss": string(losses.names()), "optimizer": _class(OPTIMIZER_CONFIGS)},
-    {"metrics": list_of(string(max_length=64), max_length=64), "jit_compile": boolean()},
+    {
+        "metrics": list_of(string(max_length=64), max_length=64),
+        "jit_compile": boolean(),
+        "loss_config": obj({}, {"delta": _POSITIVE, "label_smoothing": _FRACTION}),
+    },
 )
 
 INFO = obj(

@@ -135,18 +135,21 @@ class Model(Module):
     def get_compile_config(self) -> dict[str, Any]:
         """The compile arguments as JSON (names and hyperparameters), for model files."""
         loss, optimizer = self._require_compiled("get_compile_config")
-        return {
+        config = {
             "loss": loss.name,
             "optimizer": optim.serialize(optimizer),
             "metrics": [m if isinstance(m, str) else m.name for m in self.metric_specs],
             "jit_compile": self.jit_compile,
         }
+        if loss.get_config():  # huber's delta, cross_entropy's label_smoothing
+            config["loss_config"] = loss.get_config()
+        return config
 
     @staticmethod
     def compile_arguments(config: dict[str, Any]) -> dict[str, Any]:
         """Turn `get_compile_config()` output back into `compile` keyword arguments."""
         return {
-            "loss": config["loss"],
+            "loss": losses.deserialize(config["loss"], config.get("loss_config")),
             "optimizer": optim.deserialize(config["optimizer"]),
             "metrics": list(config.get("metrics", [])),
             "jit_compile": bool(config.get("jit_compile", False)),
@@ -296,6 +299,7 @@ class Model(Module):
         callbacks: Sequence[Callback] | None = None,
         verbose: int | str = "auto",
         resume_from: str | os.PathLike[str] | None = None,
+        class_weight: dict[int, float] | None = None,
     ) -> History:
         """Train for `epochs` epochs (total, counting resumed ones); see `memograd.nn.training`."""
         from memograd.nn.training import fit
@@ -313,6 +317,7 @@ class Model(Module):
             callbacks=callbacks,
             verbose=verbose,
             resume_from=resume_from,
+            class_weight=class_weight,
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -325,7 +330,7 @@ class Model(Module):
 def metrics_get(spec: str | metrics.Metric, threshold: float) -> metrics.Metric:
     """A metric instance for `spec`; accuracy thresholds a single output at `threshold`."""
     made = metrics.get(spec)
-    if isinstance(spec, str) and isinstance(made, metrics.Accuracy):
+    if isinstance(spec, str) and hasattr(made, "threshold"):  # a class read off one output
         made.threshold = threshold
     return made
 

@@ -95,6 +95,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     verbose: int | str = "auto",
     resume_from: str | os.PathLike[str] | None = None,
+    class_weight: dict[int, float] | None = None,
 ) -> History:
     """Train `model` (compiled) on (X, y); returns the `History` of every epoch so far.
 
@@ -110,6 +111,9 @@ def fit(
             epoch on stderr; "auto" is 1 on a terminal and 0 otherwise.
         resume_from: a checkpoint written by `model.save` / `ModelCheckpoint`: weights,
             optimizer state, finished epochs and history are restored first.
+        class_weight: ``{class index: weight}`` (Keras's): each training sample's loss is
+            multiplied by its class's weight (classes not named weigh 1); validation is not
+            weighted. Needs the 'cross_entropy' loss.
     """
     epochs = positive_int("epochs", epochs)
     batch_size = positive_int("batch_size", batch_size)
@@ -120,6 +124,11 @@ def fit(
     X_train, y_train, validation = _validation(
         model, X_all, y_all, validation_split, validation_data, seed
     )
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise invalid_value("class_weight", "a dict {class index: weight}", class_weight)
+        assert model.loss is not None
+        y_train = model.loss.weight_targets(y_train, class_weight, model.units, model.dtype)
     history = History()
     start_epoch = 0
     from memograd.nn.io import restore_checkpoint, training_record
