@@ -198,11 +198,11 @@ def test_train_eval_modes_propagate_and_zero_grad() -> None:
 def test_activation_registry() -> None:
     assert activations.get(None) is activations.linear
     assert activations.get("ReLU") is activations.relu
-    assert activations.names() == sorted(
-        ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear"]
+    assert {"relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "gelu"} <= set(
+        activations.names()
     )
     with pytest.raises(ValueError) as info:
-        activations.get("gelu")
+        activations.get("gelu2")
     for name in activations.names():
         assert repr(name) in str(info.value)
     with pytest.raises(TypeError, match="activation"):

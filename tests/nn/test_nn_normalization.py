@@ -1,6 +1,7 @@
 """BatchNormalization and LayerNormalization against torch.nn.BatchNorm1d / LayerNorm, by finite
 differences, and saved with the model (moving statistics included)."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +145,27 @@ def test_wrong_width_is_refused() -> None:
     layer(mg.Tensor(np.zeros((2, 3), np.float32)))
     with pytest.raises(ValueError, match=r"expected shape \(batch, \.\.\., 3\)"):
         layer(mg.Tensor(np.zeros((2, 4), np.float32)))
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_digits_with_batch_normalization_and_gelu(jit_compile) -> None:
+    X_train, X_test, y_train, y_test = mg.data.load("digits", test_size=0.2, seed=0)
+    model = mg.nn.Sequential(
+        [
+            mg.nn.Dense(128),
+            BatchNormalization(),
+            mg.nn.Dense(128, activation="gelu"),
+            mg.nn.Dense(10),
+        ],
+        seed=0,
+    )
+    model.compile(
+        loss="cross_entropy",
+        optimizer=mg.optim.Adam(1e-3),
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a step the compiler cannot trace yet runs eagerly
+        model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
+    assert model.evaluate(X_test, y_test)["accuracy"] >= 0.97

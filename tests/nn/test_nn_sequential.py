@@ -209,7 +209,7 @@ def test_bad_inputs_raise_readable_errors() -> None:
     with pytest.raises(ValueError, match="optimizer identifier: 'adagrad'"):
         model.compile(loss="cross_entropy", optimizer="adagrad")
     with pytest.raises(ValueError, match="metric identifier"):
-        model.compile(loss="cross_entropy", metrics=["precision"])
+        model.compile(loss="cross_entropy", metrics=["specificity"])
     model = _model()
     with pytest.raises(ValueError, match="epochs=0"):
         model.fit(X, y, epochs=0)

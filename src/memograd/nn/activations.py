@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from memograd.nn._checks import lookup, name_of, not_a_name
 from memograd.tensor import Tensor
+from memograd.tensor import smooth as _smooth
 
 Activation = Callable[[Tensor], Tensor]
 
@@ -50,6 +51,51 @@ def linear(x: Tensor) -> Tensor:
     return x
 
 
+def gelu(x: Tensor) -> Tensor:
+    """x·Φ(x) (exact, through erf; PyTorch's default)."""
+    return _smooth.gelu(x)
+
+
+def gelu_tanh(x: Tensor) -> Tensor:
+    """The tanh approximation of gelu (PyTorch's ``approximate="tanh"``)."""
+    return _smooth.gelu(x, approximate="tanh")
+
+
+def silu(x: Tensor) -> Tensor:
+    """x·σ(x) (also registered as "swish")."""
+    return _smooth.silu(x)
+
+
+def elu(x: Tensor) -> Tensor:
+    """x for x > 0, eˣ − 1 otherwise (alpha 1)."""
+    return _smooth.elu(x)
+
+
+def selu(x: Tensor) -> Tensor:
+    """The self-normalizing ELU."""
+    return _smooth.selu(x)
+
+
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + eˣ)."""
+    return _smooth.softplus(x)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x·tanh(softplus(x))."""
+    return _smooth.mish(x)
+
+
+def hard_tanh(x: Tensor) -> Tensor:
+    """clip(x, −1, 1)."""
+    return _smooth.hard_tanh(x)
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return _smooth.softsign(x)
+
+
 _REGISTRY: dict[str, Activation] = {
     "relu": relu,
     "leaky_relu": leaky_relu,
@@ -57,10 +103,20 @@ _REGISTRY: dict[str, Activation] = {
     "tanh": tanh,
     "softmax": softmax,
     "linear": linear,
+    "gelu": gelu,
+    "gelu_tanh": gelu_tanh,
+    "silu": silu,
+    "swish": silu,
+    "elu": elu,
+    "selu": selu,
+    "softplus": softplus,
+    "mish": mish,
+    "hard_tanh": hard_tanh,
+    "softsign": softsign,
 }
 
-#: activations whose layers use He initialisation (the rest use Glorot)
-RELU_FAMILY = frozenset({"relu", "leaky_relu"})
+#: activations whose layers use He initialisation (the rest use Glorot): the ReLU-like ones
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "gelu", "gelu_tanh", "silu", "swish", "elu", "mish"})
 
 
 def get(identifier: str | Activation | None) -> Activation:

@@ -285,6 +285,7 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     from_logits = True
+    label_smoothing = 0.0  # (a subclass may skip __init__)
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         self.label_smoothing = non_negative_float("label_smoothing", label_smoothing, upper=1.0)

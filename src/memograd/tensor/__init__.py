@@ -17,7 +17,7 @@ Example:
     [1.0, 2.0]
 """
 
-from . import functional, memory
+from . import functional, memory, smooth
 from ._axis import AxisError
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
@@ -42,6 +42,7 @@ from .functional import (
     tanh,
     where,
 )
+from .smooth import elu, erf, gelu, hard_tanh, mish, selu, silu, softplus, softsign, swish
 
 __all__ = [
     "DEFAULT_DTYPE",
@@ -53,9 +54,13 @@ __all__ = [
     "constant",
     "cross_entropy",
     "defop",
+    "elu",
+    "erf",
     "exp",
     "functional",
+    "gelu",
     "grad_enabled_for",
+    "hard_tanh",
     "leaky_relu",
     "linear",
     "log",
@@ -63,12 +68,19 @@ __all__ = [
     "make_node",
     "matmul",
     "memory",
+    "mish",
     "operand",
     "relu",
+    "selu",
     "sigmoid",
+    "silu",
+    "smooth",
     "softmax",
+    "softplus",
+    "softsign",
     "sqrt",
     "stack",
+    "swish",
     "tanh",
     "where",
     "xp",

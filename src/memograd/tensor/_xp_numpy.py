@@ -3,8 +3,9 @@
 Every name here is also provided by the Tensor namespace (`_xp_tensor`, for higher-order
 derivatives) and by the compiler's recording namespace (`memograd.compile._record`); a test
 keeps the three lists equal. Most are NumPy's own functions, taken from the backend
-(`_backend.xp`); five are memograd's, each a small step NumPy spells as an indexing
-expression that the other interpreters need as one named call:
+(`_backend.xp`); ``erf`` is SciPy's ufunc (NumPy has none); five are memograd's, each a
+small step NumPy spells as an indexing expression that the other interpreters need as one
+named call:
 
 - ``pick(a, index)``: ``a[i, index[i]]`` for every row i (a cross-entropy's picked
   log-probabilities);
@@ -59,6 +60,13 @@ zeros = _np.zeros
 zeros_like = _np.zeros_like
 
 
+def erf(x: Any, out: Any = None) -> Any:
+    """The error function, elementwise (SciPy's ufunc; imported at the first call)."""
+    from scipy.special import erf as _erf
+
+    return _erf(x) if out is None else _erf(x, out=out)
+
+
 def pick(a: Any, index: Any) -> Any:
     """``a[i, index[i]]`` for each row i of a 2-D `a` (shape (B,))."""
     return a[_np.arange(index.shape[0]), index]
@@ -106,6 +114,7 @@ NAMES = [
     "concatenate",
     "dot",
     "equal",
+    "erf",
     "errstate",
     "exp",
     "greater",

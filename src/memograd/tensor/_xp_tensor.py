@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import _xp_numpy
 from . import activations as _act
 from . import elementwise as _ew
 from . import index as _index
 from . import shape as _shape
+from . import smooth as _smooth
 from ._backend import xp as _np
 from ._tensor import Tensor
 from ._xp_numpy import check_labels, uniform
@@ -86,6 +88,7 @@ log = _unary(_ew.log, _np.log)
 log1p = _unary(_ew.log1p, _np.log1p)
 sqrt = _unary(_ew.sqrt, _np.sqrt)
 tanh = _unary(_act.tanh, _np.tanh)
+erf = _unary(_smooth.erf, _xp_numpy.erf)
 
 
 def ascontiguousarray(a: Any) -> Any:
