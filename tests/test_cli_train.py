@@ -115,7 +115,7 @@ def test_every_bad_argument_is_one_readable_line(
     _error(capsys, ["train", "--data", "moons", "--lr=-1e-3"], "--lr")
     _error(capsys, ["train", "--data", "moons", "--epochs", "0"], "--epochs")
     _error(capsys, ["train", "--data", "moons", "--optimizer", "lion"], "--optimizer", "adam")
-    _error(capsys, ["train", "--data", "moons", "--activation", "gelu"], "--activation", "relu")
+    _error(capsys, ["train", "--data", "moons", "--activation", "gelu2"], "--activation", "relu")
     missing = str(tmp_path / "missing.safetensors")
     _error(capsys, ["train", *MOONS, "--resume", missing], "missing.safetensors")
     _error(capsys, ["predict", missing, str(tmp_path / "x.csv")], "missing.safetensors")

@@ -30,6 +30,7 @@ def test_exported_from_package() -> None:
         "iris",
         "breast_cancer",
         "wine",
+        "diabetes",
         "moons",
         "circles",
         "xor",

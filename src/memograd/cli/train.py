@@ -40,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data", required=True, help="dataset name or CSV path")
     parser.add_argument("--target", default=None, help="CSV target column (default: last)")
     parser.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        default=None,
+        help="CSV only: read the target as class labels or as numbers (default: decided from "
+        "its values; whole numbers are read as classes). Regression trains with mse and "
+        "reports MAE and R²",
+    )
+    parser.add_argument(
         "--layers", default="128,64", help="hidden layer widths, e.g. 128,64 (default 128,64)"
     )
     parser.add_argument("--activation", default="relu", help="hidden activation (default relu)")
@@ -126,7 +134,12 @@ def run(args: argparse.Namespace) -> int:
     import memograd as mg
 
     hidden = _check_args(args)
-    dataset = mg.data.load_dataset(args.data, seed=args.seed, target=args.target)
+    try:
+        dataset = mg.data.load_dataset(
+            args.data, seed=args.seed, target=args.target, task=args.task
+        )
+    except ValueError as error:
+        raise CLIError(str(error)) from error
     classification = dataset.classes is not None
     if dataset.classes is not None and len(dataset.classes) < 2:
         raise CLIError(
@@ -144,8 +157,11 @@ def run(args: argparse.Namespace) -> int:
     model.compile(
         loss="cross_entropy" if classification else "mse",
         optimizer=optimizer,
-        metrics=["accuracy"] if classification else None,
+        metrics=["accuracy"] if classification else ["mae", "r2"],
     )
+    if not classification:  # start the output at the mean target: mse then fits the rest
+        model.build((None, X_train.shape[1]))
+        model.layers[-1].bias.data[...] = float(y_train.mean())  # type: ignore[attr-defined]
     model.info = {
         "dataset": dataset.name,
         "classes": list(dataset.classes) if dataset.classes is not None else None,

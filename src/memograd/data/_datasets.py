@@ -1,5 +1,7 @@
 """Named datasets (scikit-learn's bundled ones, 2-D generators, XOR) and CSV files.
 
+``diabetes`` (442 patients, 10 features) is the bundled regression set: float32 targets.
+
 Every dataset comes out the same way: X (N, D) float32, y (N,) int64 class indices (or
 float32 targets for a regression CSV), with its feature and class names. Nothing is
 downloaded: the scikit-learn datasets ship inside the package.
@@ -34,7 +36,9 @@ _GENERATED: dict[str, tuple[int, float]] = {
     "circles": (1000, 0.1),
     "xor": (1000, 0.0),
 }
-_BUNDLED = ("digits", "iris", "breast_cancer", "wine")
+_BUNDLED = ("digits", "iris", "breast_cancer", "wine", "diabetes")
+#: bundled regression sets: float32 targets, no classes
+_REGRESSION = frozenset({"diabetes"})
 
 #: Every valid dataset name (a path to a CSV file is accepted too).
 DATASETS: tuple[str, ...] = (*_BUNDLED, *_GENERATED)
@@ -87,6 +91,15 @@ def _bundled(name: str) -> Dataset:
 
     loader: Callable[[], Any] = getattr(skd, f"load_{name}")
     bunch = loader()
+    if name in _REGRESSION:  # diabetes: disease progression after one year (25 to 346)
+        return Dataset(
+            name=name,
+            X=np.asarray(bunch.data, dtype=np.float32),
+            y=np.asarray(bunch.target, dtype=np.float32),
+            feature_names=tuple(str(f) for f in bunch.feature_names),
+            classes=None,
+            target_name="progression",
+        )
     return Dataset(
         name=name,
         X=np.asarray(bunch.data, dtype=np.float32),
