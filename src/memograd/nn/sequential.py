@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -165,6 +166,32 @@ class Sequential(Model):
         from memograd.nn.summary import summarize
 
         return summarize(self, print_summary=print_summary)
+
+    # -- export (torch and onnx are optional: imported by the functions called) -------------
+
+    def to_torch(self) -> Any:
+        """A ``torch.nn.Sequential`` with this model's weights, outputs and mode (see
+        `memograd.nn.torch_bridge`)."""
+        from memograd.nn.torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Sequential:
+        """Import a PyTorch MLP (``Linear``, activations, ``BatchNorm1d``, ``LayerNorm``,
+        ``Dropout``); see `memograd.nn.torch_bridge.from_torch`."""
+        from memograd.nn.torch_bridge import from_torch
+
+        return from_torch(module)
+
+    def export_onnx(
+        self, path: str | os.PathLike[str], opset: int = 17, dtype: DTypeLike | None = None
+    ) -> None:
+        """Write the model's inference graph (standard ONNX ops, `opset` >= 17, `dtype` the
+        model's unless given) to `path`, atomically; see `memograd.nn.onnx_export`."""
+        from memograd.nn.onnx_export import export_onnx
+
+        export_onnx(self, path, opset=opset, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {
