@@ -74,6 +74,7 @@ def _normalization_class() -> type:
 
     # Found again by name (module __getattr__ below), so torch.save / pickle can store it.
     TorchNormalization.__module__ = __name__
+    TorchNormalization.__qualname__ = "TorchNormalization"
     return TorchNormalization
 
 
@@ -125,7 +126,7 @@ def to_torch(model: Sequential) -> Any:
     activations = _activation_modules(nn)
     modules: list[Any] = []
     for layer in model.layers:
-        modules.extend(_torch_modules(layer, torch, activations))
+        modules.extend(_torch_modules(layer, torch, dtype, activations))
     result = nn.Sequential(*modules).to(dtype)
     result.train(model.training)
     return result
@@ -136,13 +137,13 @@ def _param(torch: Any, array: np.ndarray, trainable: bool = True) -> Any:
 
 
 def _torch_modules(
-    layer: Module, torch: Any, activations: dict[str, Callable[[], Any]]
+    layer: Module, torch: Any, dtype: Any, activations: dict[str, Callable[[], Any]]
 ) -> list[Any]:
     nn = torch.nn
     if isinstance(layer, Dense):
         assert layer.kernel is not None
         fan_in, units = layer.kernel.shape
-        linear = nn.Linear(fan_in, units, bias=layer.use_bias)
+        linear = nn.Linear(fan_in, units, bias=layer.use_bias, dtype=dtype)
         linear.weight = _param(torch, layer.kernel.data.T)  # (out, in)
         if layer.bias is not None:
             linear.bias = _param(torch, layer.bias.data)
@@ -160,7 +161,11 @@ def _torch_modules(
     if isinstance(layer, BatchNormalization):
         assert layer.moving_mean is not None and layer.moving_variance is not None
         norm = nn.BatchNorm1d(
-            layer.moving_mean.shape[0], eps=layer.epsilon, momentum=1.0 - layer.momentum
+            layer.moving_mean.shape[0],
+            eps=layer.epsilon,
+            momentum=1.0 - layer.momentum,
+            affine=layer.center or layer.scale,
+            dtype=dtype,
         )
         _copy_affine(torch, norm, layer)
         norm.running_mean.copy_(torch.from_numpy(layer.moving_mean))
@@ -168,7 +173,13 @@ def _torch_modules(
         return [norm]
     if isinstance(layer, LayerNormalization):
         gamma, _ = layer._affine()
-        norm = nn.LayerNorm(gamma.shape[0], eps=layer.epsilon, bias=layer.center)
+        norm = nn.LayerNorm(
+            gamma.shape[0],
+            eps=layer.epsilon,
+            elementwise_affine=layer.center or layer.scale,
+            bias=layer.center,
+            dtype=dtype,
+        )
         _copy_affine(torch, norm, layer)
         return [norm]
     if isinstance(layer, Normalization):
@@ -181,7 +192,9 @@ def _torch_modules(
 
 
 def _copy_affine(torch: Any, norm: Any, layer: BatchNormalization | LayerNormalization) -> None:
-    """γ and β into `norm` (ones / zeros, not trained, where the layer learns neither)."""
+    """γ and β into `norm` (ones / zeros, not trained, where the layer learns one of them)."""
+    if norm.weight is None:
+        return  # affine=False: the layer learns neither
     gamma, beta = layer._affine()
     norm.weight = _param(torch, gamma.data, trainable=layer.scale)
     if norm.bias is not None:
@@ -373,12 +386,11 @@ def _import_leaf(
                 "memograd's BatchNormalization keeps running statistics with a "
                 "momentum (track_running_stats=True, momentum not None).",
             )
-        affine = bool(leaf.affine)
         bn = BatchNormalization(
             momentum=1.0 - float(leaf.momentum),
             epsilon=float(leaf.eps),
-            center=affine,
-            scale=affine,
+            center=_learned(leaf.bias, 0.0),
+            scale=_learned(leaf.weight, 1.0),
         )
 
         def fill_bn(layer: Layer) -> None:
@@ -394,7 +406,9 @@ def _import_leaf(
             raise _refuse(path, leaf, "memograd's LayerNormalization normalizes the last axis.")
         width = int(leaf.normalized_shape[0])
         ln = LayerNormalization(
-            epsilon=float(leaf.eps), center=leaf.bias is not None, scale=leaf.weight is not None
+            epsilon=float(leaf.eps),
+            center=_learned(leaf.bias, 0.0),
+            scale=_learned(leaf.weight, 1.0),
         )
 
         def fill_ln(layer: Layer) -> None:
@@ -421,6 +435,14 @@ def _import_leaf(
         "Linear, the activations, BatchNorm1d, LayerNorm, Dropout and Identity, in "
         "torch.nn.Sequential containers.",
     )
+
+
+def _learned(parameter: Any, neutral: float) -> bool:
+    """Whether a γ or β is learned: present, unless frozen at its neutral value (as `to_torch`
+    writes the one a layer with scale=False or center=False does not learn)."""
+    if parameter is None:
+        return False
+    return bool(parameter.requires_grad or (parameter != neutral).any())
 
 
 def _fill_affine(layer: BatchNormalization | LayerNormalization, leaf: Any) -> None:
