@@ -27,9 +27,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# MEMOGRAD_REQUIRE: the PyTorch cross-checks must run here, not be skipped (see tests/conftest.py).
+# MEMOGRAD_REQUIRE: the PyTorch and ONNX cross-checks must run here, not be skipped
+# (see tests/conftest.py).
 pytest: $(STAMP)
-	MEMOGRAD_REQUIRE=torch $(BIN)/pytest -n 2 -q
+	MEMOGRAD_REQUIRE=torch,onnx,onnxruntime $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
 	$(BIN)/memograd bench

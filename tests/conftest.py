@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-# `make test` sets MEMOGRAD_REQUIRE=torch: there the PyTorch cross-checks must run, so a missing
-# torch is an error of the set-up, not a reason to skip them quietly.
+# `make test` sets MEMOGRAD_REQUIRE=torch,onnx,onnxruntime: there the PyTorch and ONNX cross-checks
+# must run, so a missing one is an error of the set-up, not a reason to skip them quietly.
 REQUIRED_MODULES = [name for name in os.environ.get("MEMOGRAD_REQUIRE", "").split(",") if name]
 
 
