@@ -76,6 +76,7 @@ def test_there_are_notebooks() -> None:
         "backprop_strategies",
         "training",
         "persistent_memoization",
+        "export",
     }
 
 
@@ -129,3 +130,16 @@ def test_persistent_memoization_notebook() -> None:
     assert again["accuracy"] == first["accuracy"] > 0.8
     assert other_lr["weights_sum"] != first["weights_sum"]
     assert edited["weights_sum"] != first["weights_sum"]  # retrained with the edited helper
+
+
+def test_export_notebook() -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("torch")
+    ns, _ = _run(EXAMPLES / "export.ipynb")
+    assert ns["accuracy"] > 0.9
+    assert ns["onnx_max_diff"] < 1e-5
+    assert ns["onnx_accuracy"] == pytest.approx(ns["accuracy"])
+    assert "Erf" in ns["ops"] and "BatchNormalization" in ns["ops"]
+    assert ns["torch_max_diff"] < 1e-5
+    assert ns["round_trip_equal"]
+    assert "'1'" in ns["refusal"] and "ELU" in ns["refusal"]
