@@ -21,18 +21,23 @@ from memograd.backprop._compare import (
 )
 from memograd.backprop._counts import STRATEGIES, Counts
 from memograd.backprop._explain import Explanation, explain
+from memograd.backprop._jacobian import ORDERS, JacobianResult, jacobian, jacobian_all
 from memograd.backprop._numerics import numerical_study, reference_gradients, summarize
 from memograd.backprop._scaling import scaling, scaling_sizes
 
 __all__ = [
+    "ORDERS",
     "STRATEGIES",
     "AdjointRow",
     "Counts",
     "Explanation",
+    "JacobianResult",
     "StrategyResult",
     "adjoint_table",
     "compare",
     "explain",
+    "jacobian",
+    "jacobian_all",
     "mlp_graph_size",
     "mlp_work",
     "numerical_study",
