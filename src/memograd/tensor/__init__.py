@@ -17,13 +17,17 @@ Example:
     [1.0, 2.0]
 """
 
-from . import functional, memory, smooth
+from . import compare, creation, functional, memory, smooth
 from ._axis import AxisError
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
 from ._node import constant, grad_enabled_for, make_node, operand
 from ._primitive import Primitive, defop
 from ._tensor import Tensor
+from .compare import equal, greater, greater_equal, isfinite, isnan, less, less_equal, not_equal
+from .contraction import einsum, outer, tensordot
+from .creation import arange, eye, full, one_hot, ones, ones_like, rand, randn, zeros, zeros_like
+from .elementwise import log1p
 from .functional import (
     clip,
     concatenate,
@@ -42,46 +46,101 @@ from .functional import (
     tanh,
     where,
 )
+from .layout import expand_dims, flatten, pad, permute, repeat, split, squeeze, tile, unsqueeze
+from .pointwise import cos, expm1, maximum, minimum, sin, square
+from .reduce import argmax, argmin, cumsum
+from .reduce import reduce_min as min
+from .reduce import reduce_prod as prod
+from .shape import transpose
 from .smooth import elu, erf, gelu, hard_tanh, mish, selu, silu, softplus, softsign, swish
+from .statistics import logsumexp, std, var
 
 __all__ = [
     "DEFAULT_DTYPE",
     "AxisError",
     "Primitive",
     "Tensor",
+    "arange",
+    "argmax",
+    "argmin",
     "clip",
+    "compare",
     "concatenate",
     "constant",
+    "cos",
+    "creation",
     "cross_entropy",
+    "cumsum",
     "defop",
+    "einsum",
     "elu",
+    "equal",
     "erf",
     "exp",
+    "expand_dims",
+    "expm1",
+    "eye",
+    "flatten",
+    "full",
     "functional",
     "gelu",
     "grad_enabled_for",
+    "greater",
+    "greater_equal",
     "hard_tanh",
+    "isfinite",
+    "isnan",
     "leaky_relu",
+    "less",
+    "less_equal",
     "linear",
     "log",
+    "log1p",
     "log_softmax",
+    "logsumexp",
     "make_node",
     "matmul",
+    "maximum",
     "memory",
+    "min",
+    "minimum",
     "mish",
+    "not_equal",
+    "one_hot",
+    "ones",
+    "ones_like",
     "operand",
+    "outer",
+    "pad",
+    "permute",
+    "prod",
+    "rand",
+    "randn",
     "relu",
+    "repeat",
     "selu",
     "sigmoid",
     "silu",
+    "sin",
     "smooth",
     "softmax",
     "softplus",
     "softsign",
+    "split",
     "sqrt",
+    "square",
+    "squeeze",
     "stack",
+    "std",
     "swish",
     "tanh",
+    "tensordot",
+    "tile",
+    "transpose",
+    "unsqueeze",
+    "var",
     "where",
     "xp",
+    "zeros",
+    "zeros_like",
 ]

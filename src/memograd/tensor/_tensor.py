@@ -409,6 +409,119 @@ class Tensor:
         """All axes reversed (the transpose of a matrix)."""
         return _shape.transpose(self)
 
+    # ------------------------------------------- the op suite (issue 14): forwarding only
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Minimum over `axis`; tied minima share the gradient equally."""
+        return _reduce.reduce_min(self, axis, keepdims)
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Product over `axis` (all axes if None)."""
+        return _reduce.reduce_prod(self, axis, keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Running sums along `axis` (None: of the flattened tensor, as NumPy)."""
+        return _reduce.cumsum(self, axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """Index of the maximum, as an integer NumPy array (no gradient)."""
+        return _reduce.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """Index of the minimum, as an integer NumPy array (no gradient)."""
+        return _reduce.argmin(self, axis, keepdims)
+
+    def var(
+        self,
+        axis: Any = None,
+        ddof: float | None = None,
+        keepdims: bool = False,
+        *,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Variance over `axis` (ddof 0 by default, as NumPy; `correction` is PyTorch's name)."""
+        return _stats.var(self, axis, ddof, keepdims, correction=correction)
+
+    def std(
+        self,
+        axis: Any = None,
+        ddof: float | None = None,
+        keepdims: bool = False,
+        *,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Standard deviation over `axis` (see `var`)."""
+        return _stats.std(self, axis, ddof, keepdims, correction=correction)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log Σ exp over `axis`, without overflow."""
+        return _stats.logsumexp(self, axis, keepdims)
+
+    def sin(self) -> Tensor:
+        """Sine."""
+        return _pw.sin(self)
+
+    def cos(self) -> Tensor:
+        """Cosine."""
+        return _pw.cos(self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x."""
+        return _ew.log1p(self)
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1, accurate for small x."""
+        return _pw.expm1(self)
+
+    def square(self) -> Tensor:
+        """x²."""
+        return _pw.square(self)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop axes of length 1 (NumPy: squeezing a longer axis is an error)."""
+        return _layout.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert an axis of length 1."""
+        return _layout.unsqueeze(self, axis)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes start_dim … end_dim (all by default)."""
+        return _layout.flatten(self, start_dim, end_dim)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """The axes in a new order (ints or one tuple)."""
+        return _layout.permute(self, *axes)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """Repeat elements, as `numpy.repeat` (torch's ``repeat`` is `tile`)."""
+        return _layout.repeat(self, repeats, axis)
+
+    def tile(self, reps: Any) -> Tensor:
+        """Repeat the whole tensor, as `numpy.tile`."""
+        return _layout.tile(self, reps)
+
+    # Comparisons give NumPy boolean arrays (no gradient; see `memograd.tensor.compare`).
+    # Defining __eq__ would drop hashing: a Tensor stays hashable by identity, as in torch.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Any:
+        return _compare.equal(self, other)
+
+    def __ne__(self, other: object) -> Any:
+        return _compare.not_equal(self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return _compare.less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return _compare.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return _compare.greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return _compare.greater_equal(self, other)
+
 
 class _Probe:
     def take(self, a: Any) -> int:
@@ -434,9 +547,13 @@ _OWNED_REFS = _owned_refs()
 # Op modules import this one; imported last so that `Tensor` exists when they run.
 from . import _node  # noqa: E402
 from . import activations as _act  # noqa: E402
+from . import compare as _compare  # noqa: E402
 from . import elementwise as _ew  # noqa: E402
 from . import index as _index  # noqa: E402
+from . import layout as _layout  # noqa: E402
 from . import linalg as _linalg  # noqa: E402
+from . import pointwise as _pw  # noqa: E402
 from . import reduce as _reduce  # noqa: E402
 from . import shape as _shape  # noqa: E402
+from . import statistics as _stats  # noqa: E402
 from ._node import constant, grad_enabled_for, make_node, operand  # noqa: E402, F401 (re-exported)

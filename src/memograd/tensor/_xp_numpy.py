@@ -37,10 +37,14 @@ broadcast_shapes = _np.broadcast_shapes
 broadcast_to = _np.broadcast_to
 clip = _np.clip
 concatenate = _np.concatenate
+cos = _np.cos
+cumsum = _np.cumsum
 dot = _np.dot
+einsum = _np.einsum
 equal = _np.equal
 errstate = _np.errstate
 exp = _np.exp
+expm1 = _np.expm1
 greater = _np.greater
 greater_equal = _np.greater_equal
 isfinite = _np.isfinite
@@ -51,7 +55,9 @@ logical_and = _np.logical_and
 matmul = _np.matmul
 maximum = _np.maximum
 ones = _np.ones
+prod = _np.prod
 sign = _np.sign
+sin = _np.sin
 sqrt = _np.sqrt
 stack = _np.stack
 tanh = _np.tanh
@@ -112,11 +118,15 @@ NAMES = [
     "check_labels",
     "clip",
     "concatenate",
+    "cos",
+    "cumsum",
     "dot",
+    "einsum",
     "equal",
     "erf",
     "errstate",
     "exp",
+    "expm1",
     "greater",
     "greater_equal",
     "isfinite",
@@ -129,8 +139,10 @@ NAMES = [
     "ones",
     "pick",
     "pick_subtract",
+    "prod",
     "scatter",
     "sign",
+    "sin",
     "sqrt",
     "stack",
     "tanh",

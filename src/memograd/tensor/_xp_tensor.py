@@ -21,8 +21,11 @@ from typing import Any
 
 from . import _xp_numpy
 from . import activations as _act
+from . import contraction as _einsum
 from . import elementwise as _ew
 from . import index as _index
+from . import pointwise as _pw
+from . import reduce as _reduce
 from . import shape as _shape
 from . import smooth as _smooth
 from ._backend import xp as _np
@@ -89,6 +92,25 @@ log1p = _unary(_ew.log1p, _np.log1p)
 sqrt = _unary(_ew.sqrt, _np.sqrt)
 tanh = _unary(_act.tanh, _np.tanh)
 erf = _unary(_smooth.erf, _xp_numpy.erf)
+sin = _unary(_pw.sin, _np.sin)
+cos = _unary(_pw.cos, _np.cos)
+expm1 = _unary(_pw.expm1, _np.expm1)
+
+
+def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if isinstance(a, Tensor):
+        return _reduce.reduce_prod(a, axis, keepdims)
+    return _np.prod(a, axis=axis, keepdims=keepdims)
+
+
+def cumsum(a: Any, axis: Any = None) -> Any:
+    return _reduce.cumsum(a, axis) if isinstance(a, Tensor) else _np.cumsum(a, axis=axis)
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    if any(isinstance(x, Tensor) for x in operands):
+        return _einsum.einsum(subscripts, *operands)
+    return _np.einsum(subscripts, *operands)
 
 
 def ascontiguousarray(a: Any) -> Any:

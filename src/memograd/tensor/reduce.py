@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max over an axis, a tuple of axes, or everything.
+"""Reductions: sum, mean, max, min, prod over an axis, a tuple of axes, or everything;
+cumsum; argmax and argmin (indices, no gradient).
 
 Their VJPs spread the gradient back over the reduced axes: a sum copies it to every element,
 a mean copies it divided by the count, a max sends it to the maximal elements (tied maxima
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._axis import normalize_axes
+from ._axis import normalize_axes, normalize_axis
+from ._backend import xp
 from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
 
@@ -111,3 +113,119 @@ def reduce_max(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         raise ValueError(
             f"max: cannot take the maximum of zero elements (shape={a.shape})"
         ) from None
+
+
+# -- min, prod, cumsum, argmax/argmin ----------------------------------------------------------
+@primitive
+class Min(Primitive):
+    """The minimum over `axes`, as -max(-x) (exact); tied minima share the gradient."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    kept: tuple[int, ...]
+    name = "min"
+    saves = (0,)
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return -((-x).max(axis=self.axes, keepdims=self.keepdims))
+
+    vjp = Max.vjp  # the mask of the elements equal to the result, ties split evenly
+
+
+@primitive
+class Prod(Primitive):
+    """The product over `axes`. The VJP is the product of the *other* elements, computed
+    without dividing by zero: with no zero in a slice it is y / x; with exactly one zero only
+    that element gets the product of the rest; with two or more every element gets 0 (as
+    PyTorch)."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    kept: tuple[int, ...]
+    name = "prod"
+    saves = (0,)
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return xp.prod(x, axis=self.axes, keepdims=self.keepdims)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        axes = self.axes
+        zero = xp.equal(x, 0)
+        zeros = zero.sum(axis=axes, keepdims=True)
+        safe = xp.where(zero, 1.0, x)
+        rest = xp.prod(safe, axis=axes, keepdims=True)  # the product of the nonzero entries
+        one_zero = xp.equal(zeros, 1).astype(x.dtype)
+        no_zero = xp.equal(zeros, 0).astype(x.dtype)
+        others = xp.where(zero, rest * one_zero, rest / safe * no_zero)
+        return (xp.broadcast_to(g.reshape(self.kept), x.shape) * others,)
+
+
+@primitive
+class Cumsum(Primitive):
+    """Running sums along `axis`; the VJP is the running sum of g from the other end."""
+
+    axis: int
+    name = "cumsum"
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return xp.cumsum(x, axis=self.axis)
+
+    def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+        backwards = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return (xp.cumsum(g[backwards], axis=self.axis)[backwards],)
+
+
+def _reduce_nonempty(prim: Any, a: Tensor, op: str) -> Tensor:
+    if a.data.size == 0 or any(a.data.shape[ax] == 0 for ax in prim.axes):
+        raise ValueError(f"{op}: cannot reduce over zero elements (shape={a.shape})")
+    return apply1(prim, a)
+
+
+def reduce_min(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum of `a` over `axis`; tied minima share the gradient equally."""
+    axes = normalize_axes(axis, a.data.ndim, "min", shape=a.shape)
+    return _reduce_nonempty(Min(axes, keepdims, _kept_shape(a.data.shape, axes)), a, "min")
+
+
+def reduce_prod(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product of `a` over `axis` (all axes if None; 1 over zero elements, as NumPy)."""
+    axes = normalize_axes(axis, a.data.ndim, "prod", shape=a.shape)
+    return apply1(Prod(axes, keepdims, _kept_shape(a.data.shape, axes)), a)
+
+
+def cumsum(a: Tensor, axis: int | None = None) -> Tensor:
+    """Running sums along `axis`; None (NumPy's default) runs over the flattened tensor."""
+    if axis is None:
+        a = a.reshape(-1)
+        return apply1(Cumsum(0), a)
+    ax = normalize_axis(axis, a.data.ndim, "cumsum", shape=a.shape, scalar_as_1d=True)
+    if a.data.ndim == 0:
+        return apply1(Cumsum(0), a.reshape(1)).reshape(())
+    return apply1(Cumsum(ax), a)
+
+
+def _arg(a: Any, axis: Any, keepdims: bool, op: str) -> Any:
+    data = a.data if isinstance(a, Tensor) else a
+    if axis is not None:
+        axis = normalize_axis(axis, data.ndim, op, shape=data.shape, scalar_as_1d=True)
+        if data.ndim == 0:
+            axis = None
+    if data.size == 0:
+        raise ValueError(f"{op}: cannot take the {op} of zero elements (shape={data.shape})")
+    found = (
+        data.argmax(axis, keepdims=keepdims)
+        if op == "argmax"
+        else data.argmin(axis, keepdims=keepdims)
+    )
+    return xp.asarray(found)
+
+
+def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """Index of the (first) maximum along `axis` (None: of the flattened tensor), as an
+    integer NumPy array: an index carries no gradient."""
+    return _arg(a, axis, keepdims, "argmax")
+
+
+def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """Index of the (first) minimum along `axis`, as `argmax`."""
+    return _arg(a, axis, keepdims, "argmin")
