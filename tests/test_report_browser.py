@@ -15,7 +15,7 @@ import pytest
 from memograd.report import run_report
 from memograd.report._browser import BrowserUnavailable, check_page, find_chromium
 
-SECTIONS = ["chain_rule", "backprop_cost", "numerical"]
+SECTIONS = ["chain_rule", "backprop_cost", "numerical", "jacobian_orders"]
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -18,6 +18,7 @@ SECTION_MODULES = [
         "numerical",
         "training",
         "speed",
+        "jacobian_orders",
     )
 ]
 
