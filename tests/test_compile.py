@@ -211,7 +211,15 @@ def test_fit_with_jit_compile_reaches_the_eager_accuracy() -> None:
 
 
 def test_docstring_examples() -> None:
-    for name in ("memograd.compile", "memograd.compile._step", "memograd.compile._tape"):
+    for name in (
+        "memograd.compile",
+        "memograd.compile._record",
+        "memograd.compile._stand_in",
+        "memograd.compile._step",
+        "memograd.compile._tape",
+        "memograd.compile._trace",
+        "memograd.compile._xp_record",
+    ):
         result = doctest.testmod(importlib.import_module(name))
         assert result.attempted > 0 and result.failed == 0, name
 

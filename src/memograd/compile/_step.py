@@ -7,10 +7,14 @@ trace's input buffers and runs its kernels.
 
 The update runs in place over the parameters' arrays and preallocated gradient buffers
 (shared by all traces: they have the parameters' shapes, and are views into one flat array).
-Plain SGD gets its own kernels — ``tmp = g·lr`` once over the flat array, then ``p -= tmp``
-per parameter: the eager rule's arithmetic; every other optimizer's own `step()` runs on the
-gradient buffers (its updates are already in place over preallocated state), so its rule,
-learning-rate schedule and step count stay the eager ones.
+The optimizer is asked for a step over those flat arrays (``optimizer.flat_update``: plain
+SGD offers two kernels for the whole model, the eager rule's arithmetic); otherwise its own
+`step()` runs on the gradient buffers (its updates are already in place over preallocated
+state), so its rule, learning-rate schedule and step count stay the eager ones.
+
+A step that cannot be traced (`Untraceable`: the model says so, or its Python reads the data)
+runs eagerly after one warning naming the reason. An error that the eager step raises too (a
+label out of range, a shape mismatch) is raised as the eager step raises it.
 
 Example:
     >>> import numpy as np
@@ -30,14 +34,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Hashable
-from functools import partial
 from typing import Any
 
 import numpy as np
 
-from memograd.compile._tape import Kernel, Untraceable, straight_line
-from memograd.compile._trace import Trace, self_check, trace
-from memograd.nn import optim
+from memograd.compile._record import Untraceable
+from memograd.compile._tape import straight_line
+from memograd.compile._trace import Trace, Trainable, self_check, trace
 from memograd.tensor import Tensor
 
 Step = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
@@ -49,7 +52,8 @@ class CompiledStep:
     """A model's training step that replays traced tapes (see the module docstring).
 
     Args:
-        model: a built, compiled `memograd.nn.Sequential`.
+        model: a built, compiled model (`Trainable`: its parameters, its optimizer, its
+            traced step ``loss_and_outputs`` and its eager step).
 
     Calling it with prepared arrays ``(x, y)`` runs one step and returns ``(loss, outputs)``
     like the eager step. `outputs` is the trace's output buffer: valid until the next step.
@@ -60,7 +64,7 @@ class CompiledStep:
         fallback_reason: why the step falls back to eager, or None.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Trainable) -> None:
         self.model = model
         self._cache: dict[Hashable, Trace | None] = {}
         self._params: list[Tensor] = []
@@ -111,21 +115,19 @@ class CompiledStep:
             self._cache.clear()
             self._bind_params()
         try:
-            entry, loss, outputs = trace(self.model, x, y, self._grads, self._params)
+            entry = trace(self.model, x, y, self._grads, self._params)
             self.traces += 1
-            self_check(entry, loss, outputs, self._grads)
-        except Untraceable as error:
-            self._cache[key] = _EAGER
-            if self.fallback_reason is None:
-                self.fallback_reason = error.reason
-                warnings.warn(
-                    f"jit_compile=True: this training step cannot be compiled ({error.reason}); "
-                    "it runs eagerly instead.",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
+            self_check(entry, self.model, self._params, self._grads)
+        except Exception as error:
             for p in self._params:
                 p.grad = None
+            if not isinstance(error, Untraceable):
+                # Tracing stumbled on something the eager step may do fine (or may raise
+                # on, as for a bad label: then the user gets the eager error, not ours).
+                value, outputs = self.model._eager_step(x, y)
+                self._fall_back(key, f"{type(error).__name__}: {error}")
+                return value, outputs
+            self._fall_back(key, error.reason)
             return self.model._eager_step(x, y)
         self._attach(entry)
         self._cache[key] = entry
@@ -137,6 +139,18 @@ class CompiledStep:
             entry.bind_grads()
         self.replays += 1
         return value, entry.outputs
+
+    def _fall_back(self, key: Hashable, reason: str) -> None:
+        """Run this key eagerly from now on; warn the first time (naming the reason)."""
+        self._cache[key] = _EAGER
+        if self.fallback_reason is None:
+            self.fallback_reason = reason
+            warnings.warn(
+                f"jit_compile=True: this training step cannot be compiled ({reason}); "
+                "it runs eagerly instead.",
+                RuntimeWarning,
+                stacklevel=5,
+            )
 
     def _bind_params(self) -> None:
         """Lay the parameters, their gradients and SGD's lr·g out in three flat arrays.
@@ -182,43 +196,19 @@ class CompiledStep:
                 p.grad = g  # as after an eager backward: the gradient of this step
 
         optimizer = self.model.optimizer
-        fast = self._sgd_kernels(optimizer, pairs)
+        flat = self._flat
+        fast = None
+        if flat is not None and pairs and all(self._grads.get(id(p)) is g for p, g in pairs):
+            offer = getattr(optimizer, "flat_update", None)
+            fast = offer(flat[0], flat[1], flat[2]) if offer is not None else None
 
         def update() -> None:
             bind_grads()
-            if fast is not None and not (optimizer.momentum or optimizer.weight_decay):
-                lr_buffer, sgd = fast
-                lr_buffer[...] = optimizer.learning_rate
-                optimizer.iterations += 1
-                sgd()
-            else:
+            if fast is None or not fast():
                 optimizer.step()
 
         entry.bind_grads = bind_grads
         entry.update = update
-
-    def _sgd_kernels(
-        self, optimizer: Any, pairs: list[tuple[Tensor, np.ndarray]]
-    ) -> tuple[np.ndarray, Callable[[], None]] | None:
-        """For plain SGD, on the flat arrays: ``tmp = g · lr``, then ``p -= tmp``.
-
-        Parameters without a gradient this step have zeros in the flat gradient array (it is
-        zero-initialized and only their own kernels would write there), so ``p -= 0`` leaves
-        them as the eager step does, bit for bit.
-        """
-        if type(optimizer) is not optim.SGD or not pairs or self._flat is None:
-            return None
-        if any(self._grads.get(id(p)) is not g for p, g in pairs):
-            return None
-        weights, grads, scaled = self._flat
-        # A 0-d array of the parameters' dtype multiplies exactly as the Python float the
-        # eager rule passes (NumPy converts a Python float to the array's dtype first).
-        lr_buffer = np.empty((), dtype=grads.dtype)
-        kernels: list[Kernel] = [
-            partial(np.multiply, grads, lr_buffer, scaled),  # (out passed positionally: faster)
-            partial(np.subtract, weights, scaled, weights),
-        ]
-        return lr_buffer, straight_line(kernels, "sgd_update")
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -241,7 +231,7 @@ class CompiledStep:
         return None
 
 
-def compile_train_step(model: Any) -> Step:
+def compile_train_step(model: Trainable) -> Step:
     """The `jit_compile=True` hook of `memograd.nn.Model`: a `CompiledStep` for `model`.
 
     Example:

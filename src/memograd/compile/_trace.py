@@ -1,49 +1,71 @@
-"""The tracer: run a model's forward pass and loss once, and turn the graph into a tape.
+"""The tracer: run one training step on recording stand-ins, and keep what they recorded.
 
-Tracing marks the batch input as needing a gradient, so that everything computed from the
-batch is recorded as a graph node (a `Normalization` of the inputs, say) and nothing that
-changes from batch to batch is mistaken for a constant. The recorded graph is then walked in
-topological order (forward kernels) and each node's rule also emits its backward kernels,
-which the tape runs in reverse order: the reverse sweep of `memograd.graph`, unrolled once.
+A model offers its step as ``loss_and_outputs(x, y)`` (`Trainable`). To trace it, the batch,
+the targets and every parameter become `Rec` stand-ins (`_record`), and the step runs as it
+always does: the same layers, the same op definitions (`memograd.tensor`), then the one
+reverse sweep of `memograd.graph` from the loss to the parameters (``wrt=params,
+prune=True``: only the nodes on a path to a parameter, as the compiler's pruning). Each op's
+forward and VJP record their NumPy calls as kernels; the parameters' gradients are bound to
+the step's gradient buffers (the last kernel of each writes there directly).
 
-What cannot be traced raises `Untraceable`: layers other than Dense / Normalization /
-Dropout(rate=0) (a custom layer may branch on data), Dropout with a rate (a new random mask
-every step), Dense with a custom activation, losses other than the built-in three, the
-recomputing checkpoint policies, ops without a tape rule.
+Nothing here knows a layer, a loss or an activation: whatever the step does with ops —
+a custom activation or loss made of primitives, `defop` ops, dropout's random mask — is
+recorded. What cannot be (Python that reads the values: ``float(x)``, ``if x.max() > 0``;
+a hand-written node; a model that says so up front) raises `Untraceable` with the reason.
 
-Before a tape is used it must reproduce the eager computation it was traced from: the first
-replay's loss, outputs and every parameter gradient are compared with an eager backward on
-the same batch (`self_check`); a mismatch is untraceable too.
+Before a tape is used it must reproduce the eager step it was traced from: the first replay's
+loss, outputs and parameter gradients are compared with an eager forward and backward on the
+same batch, bit for bit (`self_check`): a debug check of the recording namespace, since the
+replay makes the eager step's own calls.
 
 Example:
     >>> import numpy as np
     >>> import memograd as mg
-    >>> from memograd.compile._trace import check_model
-    >>> model = mg.nn.Sequential([mg.nn.Dense(4), mg.nn.Dropout(0.5), mg.nn.Dense(2)])
-    >>> try:
-    ...     check_model(model)
-    ... except Exception as error:
-    ...     print(error)
-    Dropout(rate=0.5) draws a new random mask every step
+    >>> model = mg.nn.Sequential([mg.nn.Dense(4, activation=lambda t: t * t), mg.nn.Dense(2)])
+    >>> model.compile(optimizer="sgd", jit_compile=True)
+    >>> X, y = np.ones((8, 3), np.float32), np.array([0, 1] * 4)
+    >>> _ = model.train_on_batch(X, y)
+    >>> step = model._get_train_step()
+    >>> step.fallback_reason is None, sorted(set(step.trace_for((8, 3)).tape.forward_ops))
+    (True, ['cross_entropy', 'linear', 'mul'])
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from memograd import _grad_mode
-from memograd.compile._rules import rule_for
-from memograd.compile._tape import Kernel, Tape, TapeBuilder, Untraceable
-from memograd.graph import topological_order
-from memograd.nn import activations, layers, losses
-from memograd.tensor import Tensor
+from memograd.compile._record import Rec, Recorder, Untraceable, resolve
+from memograd.compile._tape import Kernel, Tape
+from memograd.graph import reverse_sweep
+from memograd.tensor import Tensor, constant
 
-_LAYERS = (layers.Dense, layers.Dropout, layers.Normalization)
-_LOSSES = (losses.CrossEntropy, losses.BinaryCrossEntropy, losses.MeanSquaredError)
+
+class Trainable(Protocol):
+    """What a compiled step asks of a model (`memograd.nn.Model` has all of it)."""
+
+    dtype: Any
+    optimizer: Any
+
+    def parameters(self) -> list[Tensor]:
+        """The trainable Tensors, in a fixed order."""
+        ...
+
+    def loss_and_outputs(self, x: Tensor, y: Any) -> tuple[Tensor, Tensor]:
+        """The traced part of a step: the loss (0-d) and the outputs, before backward."""
+        ...
+
+    def untraceable_reason(self) -> str | None:
+        """None, or why this model's step cannot be traced (asked before every trace)."""
+        ...
+
+    def _eager_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One eager step with the update: the fallback."""
+        ...
 
 
 @dataclass
@@ -57,6 +79,8 @@ class Trace:
         loss: 0-d buffer holding the loss after the forward kernels.
         outputs: the model's outputs (B, units) after the forward kernels.
         trained: the parameters that receive a gradient (the others keep ``grad = None``).
+        rng_states: the random generators the step draws from, with their states before the
+            trace (the self-check replays the same draws as the eager reference).
         run: the kernels of one step without the update, unrolled into one function (set
             by `CompiledStep`).
         update: binds the gradients to ``.grad`` and updates the parameters in place.
@@ -69,6 +93,7 @@ class Trace:
     loss: np.ndarray
     outputs: np.ndarray
     trained: list[Tensor]
+    rng_states: list[tuple[Any, Any]] = field(default_factory=list)
     run: Callable[[], None] = field(default=lambda: None)
     update: Callable[[], None] = field(default=lambda: None)
     bind_grads: Callable[[], None] = field(default=lambda: None)
@@ -79,98 +104,142 @@ class Trace:
         return self.tape.forward + self.tape.backward
 
 
-def check_model(model: Any) -> None:
-    """Raise `Untraceable` if `model`'s step may not be traced (see the module docstring)."""
-    from memograd.nn.sequential import Sequential
-
-    if type(model) is not Sequential:
-        raise Untraceable(f"the model class {type(model).__name__} is not Sequential")
-    if model.checkpoint != "all":
-        raise Untraceable(f"checkpoint={model.checkpoint!r} recomputes activations")
-    for layer in model.layers:
-        if type(layer) not in _LAYERS:  # a subclass may override `call` and branch on data
-            raise Untraceable(f"custom layer {layer.name!r} ({type(layer).__name__})")
-        if isinstance(layer, layers.Dropout) and layer.rate > 0.0:
-            raise Untraceable(f"Dropout(rate={layer.rate}) draws a new random mask every step")
-        if isinstance(layer, layers.Dense):
-            name = layer.activation_name
-            if name not in activations.names() or activations.get(name) is not layer.activation:
-                raise Untraceable(f"layer {layer.name!r} has a custom activation {name!r}")
-    if type(model.loss) not in _LOSSES:
-        raise Untraceable(f"custom loss {type(model.loss).__name__}")
-
-
 def trace(
-    model: Any, x: np.ndarray, y: np.ndarray, grads: dict[int, np.ndarray], params: list[Tensor]
-) -> tuple[Trace, Tensor, Tensor]:
-    """Record `model`'s forward pass and loss on (x, y) and build its tape.
+    model: Trainable,
+    x: np.ndarray,
+    y: np.ndarray,
+    grads: dict[int, np.ndarray],
+    params: list[Tensor],
+) -> Trace:
+    """Record `model`'s step on (x, y) and build its tape (see the module docstring).
 
     Args:
         grads: gradient buffers by parameter ``id`` (created here for new parameters).
         params: the model's parameters.
 
-    Returns:
-        The trace, and the eager loss and outputs it was recorded from (for `self_check`).
+    Raises:
+        Untraceable: the step cannot be traced; the reason says why.
     """
-    check_model(model)
+    reason = model.untraceable_reason()
+    if reason is not None:
+        raise Untraceable(reason)
     inputs = np.array(x, dtype=model.dtype, order="C")  # (B, D), refilled every replay
     labels = np.array(y, order="C")
-    x_node = Tensor(inputs, requires_grad=True)  # so that all batch-derived values are nodes
-    with _grad_mode.enable_grad():
-        outputs = model(x_node)  # (B, units)
-        loss = model.loss(outputs, labels)  # 0-d
-    if not loss.requires_grad or loss.data.ndim != 0:
+    recorder = Recorder()
+    arrays = [p.data for p in params]
+    try:
+        with recorder.active(), _grad_mode.enable_grad():
+            for p in params:
+                p.data = recorder.live(p.data, "live")
+            loss, outputs = model.loss_and_outputs(
+                constant(recorder.live(inputs, "input")), recorder.live(labels, "input")
+            )
+            _check_loss(loss, outputs)
+            recorder.phase = "backward"
+            seed = np.ones((), dtype=loss.data.dtype)
+            found = reverse_sweep(
+                loss, seed, wrt=params, prune=True, unexpected_leaf=_outside_parameters
+            ).grads
+    finally:
+        for p, array in zip(params, arrays, strict=True):
+            p.data = array
+        for rng, state in recorder.rng_states.values():
+            rng.bit_generator.state = state  # the draws happen again at the first replay
+    trained = _bind_gradients(recorder, params, found, grads)
+    forward = [k for k in recorder.kernels if k.phase == "forward"]
+    backward = [k for k in recorder.kernels if k.phase == "backward"]
+    buffers = [b.array for b in recorder.buffers if b.kind == "temp"]
+    tape = Tape(
+        [recorder.bind(k) for k in forward],
+        [recorder.bind(k) for k in backward],
+        sum(b.nbytes for b in buffers),
+        buffers,
+        [k.op for k in forward],
+        [k.op for k in backward],
+    )
+    states = list(recorder.rng_states.values())
+    return Trace(tape, inputs, labels, resolve(loss.data), resolve(outputs.data), trained, states)
+
+
+def _check_loss(loss: Any, outputs: Any) -> None:
+    if not isinstance(loss, Tensor) or not isinstance(outputs, Tensor):
+        raise Untraceable("the step must return a loss Tensor and an outputs Tensor")
+    if not loss.requires_grad or loss.data.ndim != 0 or not isinstance(loss.data, Rec):
         raise Untraceable("the loss does not depend on any parameter")
-    order: list[Tensor] = topological_order(loss)  # type: ignore[assignment]
-    param_ids = {id(p) for p in params}
-    needs: set[int] = set()
-    for node in order:
-        if not node._parents:
-            if id(node) in param_ids:
-                needs.add(id(node))
-            elif node is not x_node:
-                raise Untraceable("a tensor outside the model's parameters requires grad")
-        elif any(id(parent) in needs for parent in node._parents):
-            needs.add(id(node))
-    for p in params:
-        if id(p) in needs and id(p) not in grads:
-            grads[id(p)] = np.zeros_like(p.data)
-    leaves = {id(p): p.data for p in params}
-    leaves[id(x_node)] = inputs
-    builder = TapeBuilder(order, leaves, grads, needs, loss, labels)
-    forward: list[tuple[str, Kernel]] = []
-    blocks: list[list[tuple[str, Kernel]]] = []
-    for node in order:
-        if node._parents:
-            builder.begin(node)
-            fwd, bwd = rule_for(node)(node, builder)
-            forward += [(node.op, kernel) for kernel in fwd]
-            blocks.append([(node.op, kernel) for kernel in bwd])
-    backward = [pair for block in reversed(blocks) for pair in block]  # the reverse sweep
-    trained = [p for p in params if id(p) in needs]
-    tape = builder.finish(forward, backward)
-    result = Trace(tape, inputs, labels, builder.value(loss), builder.value(outputs), trained)
-    return result, loss, outputs
+    if not isinstance(outputs.data, Rec):
+        raise Untraceable("the outputs do not depend on the batch")
 
 
-def self_check(result: Trace, loss: Tensor, outputs: Tensor, grads: dict[int, np.ndarray]) -> None:
-    """Run the tape once and compare it with the eager forward and backward it was traced from.
+def _outside_parameters(leaf: Any) -> None:
+    raise Untraceable(
+        f"a tensor of shape {leaf.shape} outside the model's parameters requires grad"
+    )
+
+
+def _bind_gradients(
+    recorder: Recorder, params: list[Tensor], found: tuple[Any, ...], grads: dict[int, np.ndarray]
+) -> list[Tensor]:
+    """Point each gradient's buffer at the parameter's gradient buffer, or copy into it.
+
+    A gradient computed into a buffer of its own (the usual case: the last kernel of a VJP
+    made it) becomes that buffer: its kernel writes the gradient buffer directly, no copy. A
+    view, a constant or a buffer already taken by another parameter is copied at the end.
+    """
+    trained: list[Tensor] = []
+    taken: set[int] = set()
+    for p, g in zip(params, found, strict=True):
+        if g is None:
+            continue
+        trained.append(p)
+        target = grads.get(id(p))
+        if target is None:
+            target = grads[id(p)] = np.zeros_like(p.data)
+        if (
+            isinstance(g, Rec)
+            and not g.views
+            and g.buffer.kind == "temp"
+            and id(g.buffer) not in taken
+            and g.value.shape == target.shape
+            and g.value.dtype == target.dtype
+            and g.value.flags.c_contiguous
+        ):
+            g.buffer.array = target
+            g.buffer.kind = "grad"
+            taken.add(id(g.buffer))
+        else:
+            recorder.emit(np.copyto, (target, g))
+    return trained
+
+
+def self_check(
+    result: Trace, model: Trainable, params: list[Tensor], grads: dict[int, np.ndarray]
+) -> None:
+    """Run the tape once and compare it with the eager forward and backward of its batch.
 
     Leaves the replayed gradients in the gradient buffers (no parameter is updated).
 
     Raises:
-        Untraceable: when a value differs beyond rounding (a rule that does not match its op).
+        Untraceable: when a value differs in any bit (a recording that is not its op's call).
     """
-    for p in result.trained:
+    for p in params:
         p.grad = None
+    with _grad_mode.enable_grad():
+        loss, outputs = model.loss_and_outputs(Tensor(result.inputs.copy()), result.labels.copy())
+        loss.backward()
+    eager = {id(p): p.grad for p in params}
+    for p in params:
+        p.grad = None
+    for rng, state in result.rng_states:
+        rng.bit_generator.state = state  # the replay draws what the eager step drew
     result.tape.run_forward()
+    result.tape.run_backward()
     _compare("loss", result.loss, loss.data)
     _compare("outputs", result.outputs, outputs.data)
-    loss.backward()  # the eager reference gradients, in p.grad
-    result.tape.run_backward()
     for p in result.trained:
-        _compare("a parameter gradient", grads[id(p)], p.grad)
-        p.grad = None
+        _compare("a parameter gradient", grads[id(p)], eager[id(p)])
+    for p in params:
+        if p not in result.trained and eager[id(p)] is not None:
+            raise Untraceable("the replay left a parameter without the gradient eager gives it")
 
 
 def _compare(what: str, replayed: np.ndarray, eager: Any) -> None:
@@ -180,16 +249,12 @@ def _compare(what: str, replayed: np.ndarray, eager: Any) -> None:
             f"the replayed {what} has shape {replayed.shape} and dtype {replayed.dtype}, "
             f"the eager one {eager.shape} and {eager.dtype}"
         )
-    with np.errstate(invalid="ignore", over="ignore"):
-        scale = float(np.max(np.abs(eager), initial=0.0))
-        if not np.isfinite(scale):
-            return  # a diverged batch: nothing to compare; the step's guard handles it
-        tolerance = 1e-4 * scale + (1e-30 if eager.dtype == np.float64 else 1e-12)
-        if not np.allclose(replayed, eager, rtol=1e-4, atol=tolerance, equal_nan=True):
-            error = float(np.max(np.abs(replayed - eager)))
-            raise Untraceable(
-                f"self-check failed: the replayed {what} differs from the eager one by {error:.3g}"
-            )
+    if not np.array_equal(replayed, eager, equal_nan=True):
+        with np.errstate(invalid="ignore", over="ignore"):
+            error = float(np.nanmax(np.abs(replayed - eager), initial=0.0))
+        raise Untraceable(
+            f"self-check failed: the replayed {what} differs from the eager one by {error:.3g}"
+        )
 
 
-__all__ = ["Trace", "check_model", "self_check", "trace"]
+__all__ = ["Trace", "Trainable", "self_check", "trace"]

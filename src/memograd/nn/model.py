@@ -12,8 +12,9 @@ forward-only timing, call the model on a Tensor: ``with mg.no_grad(): model(mg.T
 
 The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)`` returns a step
 with the signature of `Model._eager_step` — ``(x, y) -> (loss, outputs)`` on prepared arrays —
-that traces the step once per batch shape and replays it (a step it cannot trace runs eagerly
-after one warning); `_get_train_step` uses it instead of the eager step.
+that traces `loss_and_outputs` once per batch shape and replays it (a step it cannot trace
+runs eagerly after one warning); `_get_train_step` uses it instead of the eager step. The
+compiler asks the model `untraceable_reason()` first (a recomputing checkpoint policy answers).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from numpy.typing import DTypeLike
 
 from memograd import _grad_mode
 from memograd._heap import settle as settle_heap
+from memograd.compile import compile_train_step
 from memograd.data import check_X, check_X_y
 from memograd.nn import losses, metrics, optim
 from memograd.nn._checks import optional_positive_int
@@ -117,9 +119,6 @@ class Model(Module):
         self.jit_compile = bool(jit_compile)
         self._compiled_step_factory = None
         if self.jit_compile:
-            # Imported here: memograd.compile builds on memograd.nn (an import cycle otherwise).
-            from memograd.compile import compile_train_step
-
             self._compiled_step_factory = compile_train_step
         self.compiled = True
         self._train_step = None
@@ -183,13 +182,22 @@ class Model(Module):
         """
         for param in self._params_list:
             param.grad = None
-        outputs = self.call(Tensor(x))  # (B, units)
-        loss = self._loss_fn(outputs, y)  # scalar
+        loss, outputs = self.loss_and_outputs(Tensor(x), y)
         loss.backward()
         value = float(loss.data)
         if math.isfinite(value):
             self._optimizer_step()
         return value, outputs.data
+
+    def loss_and_outputs(self, x: Tensor, y: np.ndarray) -> tuple[Tensor, Tensor]:
+        """The part of a training step that `jit_compile` traces: the loss (0-d) and the
+        outputs (B, units) of a batch of prepared arrays, before backward."""
+        outputs = self.call(x)  # (B, units)
+        return self._loss_fn(outputs, y), outputs
+
+    def untraceable_reason(self) -> str | None:
+        """None, or why this model's training step cannot be compiled (see `Sequential`)."""
+        return None
 
     def _get_train_step(self) -> Step:
         """The step `fit` and `train_on_batch` call (built on first use)."""

@@ -145,6 +145,13 @@ class Sequential(Model):
             x = layer(x)
         return x
 
+    def untraceable_reason(self) -> str | None:
+        """Why `jit_compile` cannot trace this model's step: a checkpoint policy other than
+        "all" recomputes activations inside backward, in hand-written nodes."""
+        if self.checkpoint != "all":
+            return f"checkpoint={self.checkpoint!r} recomputes activations in backward"
+        return None
+
     def __call__(self, x: Tensor) -> Tensor:
         if not self.built:
             self.build(tuple(x.shape))

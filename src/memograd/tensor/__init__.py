@@ -1,9 +1,10 @@
 """The Tensor engine: NumPy arrays per graph node, the same reverse sweep as `Value`.
 
 `Tensor` is the array type; each op is one `Primitive` (``_primitive``) living in a module
-named after its concept (``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``,
-``activations``, ``fused``): its forward and its vector–Jacobian product written once against
-an array namespace, run on arrays, on Tensors (higher order) or on the compiler's stand-ins.
+named after its concept (``arithmetic``, ``elementwise``, ``reduce``, ``shape``, ``index``,
+``linalg``, ``activations``, ``fused``): its forward and its vector–Jacobian product written
+once against an array namespace, run on arrays, on Tensors (higher order) or on the
+compiler's stand-ins.
 `defop` makes such an op from two functions. `functional` gathers the functional forms,
 including the fused `linear` (a Dense layer as one node) and `cross_entropy`.
 

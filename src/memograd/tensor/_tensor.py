@@ -4,7 +4,8 @@ A Tensor holds `.data` (an array of the backend, NumPy today) and, when it takes
 graph, its parents, the primitive that produced it (`_prim`: the op's one definition, forward
 and vector–Jacobian product (VJP) written against an array namespace, with its static
 parameters) and the arrays that VJP needs (`_saved`). Ops live in the sibling modules
-(``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``, ``activations``, ``fused``);
+(``arithmetic``, ``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``,
+``activations``, ``fused``);
 the methods below only forward to them.
 
 During an ordinary backward the VJP runs on arrays; under ``backward(create_graph=True)`` the
@@ -283,37 +284,37 @@ class Tensor:
 
     # ------------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _ew.add(self, other)
+        return _arith.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ew.add(self, other)
+        return _arith.add(self, other)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ew.sub(self, other)
+        return _arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ew.rsub(self, other)
+        return _arith.rsub(self, other)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ew.mul(self, other)
+        return _arith.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ew.mul(self, other)
+        return _arith.mul(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ew.div(self, other)
+        return _arith.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ew.rdiv(self, other)
+        return _arith.rdiv(self, other)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ew.power(self, other)
+        return _arith.power(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ew.rpower(self, other)
+        return _arith.rpower(self, other)
 
     def __neg__(self) -> Tensor:
-        return _ew.neg(self)
+        return _arith.neg(self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _linalg.matmul(self, other)
@@ -547,6 +548,7 @@ _OWNED_REFS = _owned_refs()
 # Op modules import this one; imported last so that `Tensor` exists when they run.
 from . import _node  # noqa: E402
 from . import activations as _act  # noqa: E402
+from . import arithmetic as _arith  # noqa: E402
 from . import compare as _compare  # noqa: E402
 from . import elementwise as _ew  # noqa: E402
 from . import index as _index  # noqa: E402

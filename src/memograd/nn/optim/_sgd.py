@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,31 @@ class SGD(Optimizer):
             "nesterov": self.nesterov,
             "weight_decay": self.weight_decay,
         }
+
+    def flat_update(
+        self, weights: np.ndarray, grads: np.ndarray, scratch: np.ndarray
+    ) -> Callable[[], bool] | None:
+        """A step over all parameters laid out in flat arrays (a compiled step asks).
+
+        Returns a function doing one step — ``scratch = grads · lr``, then ``weights -=
+        scratch``, the eager rule's arithmetic — or returning False without one when momentum
+        or weight decay is set (the caller then runs `step`).
+        """
+        # A 0-d array of the parameters' dtype multiplies exactly as the Python float `_update`
+        # passes (NumPy converts a Python float to the array's dtype first).
+        lr = np.empty((), dtype=grads.dtype)
+        multiply, subtract = np.multiply, np.subtract
+
+        def step() -> bool:
+            if self.momentum or self.weight_decay:
+                return False
+            lr[...] = self.learning_rate
+            self.iterations += 1
+            multiply(grads, lr, scratch)
+            subtract(weights, scratch, weights)
+            return True
+
+        return step
 
     def _update(
         self,

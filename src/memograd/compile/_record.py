@@ -1,0 +1,257 @@
+"""The recorder: the kernels and buffers of one trace.
+
+While a step is traced, the batch, the targets and the parameters are stand-ins (`Rec`,
+`_stand_in`). Each operation on one computes its result at once, with the very NumPy call the
+eager step makes (so the trace knows every shape and dtype, and the first step's values), into
+a fresh `Buffer`, and the `Recorder` appends a *kernel*: the same call, writing into that
+buffer (``out=``).
+
+The op definitions of `memograd.tensor` run on Recs unchanged (`_xp_record` is their
+namespace), and so does the one reverse sweep of `memograd.graph`: the tape is derived from
+the definitions, not written again, and replaying it makes the eager step's NumPy calls in the
+eager step's order — the replay equals eager bit for bit by construction. What does not
+depend on a Rec is computed once, at trace time, and captured as a constant
+(``xp.ones(classes)``, ``g / batch`` for the seed g = 1).
+
+Example:
+    >>> import numpy as np
+    >>> rec = Recorder()
+    >>> x = rec.live(np.array([1.0, -2.0]), "input")
+    >>> y = np.exp(x) * 2.0                     # two kernels, values computed now
+    >>> y.value.round(3).tolist(), len(rec.kernels)
+    ([5.437, 0.271], 2)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from memograd.compile._stand_in import Rec, Untraceable, value_of
+from memograd.tensor._primitive import Primitive
+
+# The recorder of the trace under way (set by `Recorder.active`): a few namespace functions
+# record without a Rec operand (a random draw from a generator).
+_ACTIVE: list[Recorder] = []
+
+# numpy.errstate settings entered through the recording namespace; kernels recorded inside
+# run under them at replay too (a masked 0 · inf must not warn every step).
+_ERRSTATE: list[dict[str, str]] = []
+
+
+class Buffer:
+    """One array of the tape.
+
+    Attributes:
+        array: the array kernels read and write; for a buffer the trace allocated, the
+            trace-time value, until `merge` points it at another array.
+        kind: "temp" (allocated by the trace), "input" (refilled before each replay),
+            "live" (parameters: updated in place between replays), "external" (another array
+            written by a kernel).
+    """
+
+    __slots__ = ("array", "kind", "version")
+
+    def __init__(self, array: np.ndarray, kind: str) -> None:
+        self.array = array
+        self.kind = kind
+        self.version = 0  # kernels that wrote it so far (cached derived values check it)
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A kernel function that is a method of an array resolved at replay (``a.take``)."""
+
+    target: Any
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    """A recorded call: `func` with `args`/`kwargs` in which Recs stand for arrays."""
+
+    func: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    phase: str
+    op: str
+
+
+class Recorder:
+    """The kernels and buffers of one trace (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.kernels: list[Kernel] = []
+        self.buffers: list[Buffer] = []
+        self.phase = "forward"
+        self.rng_states: dict[int, tuple[Any, Any]] = {}
+        self.cache: dict[Any, Any] = {}
+        # Constants the definitions built with xp.zeros / xp.ones during this trace (by id).
+        self.made: dict[int, np.ndarray] = {}
+
+    @contextmanager
+    def active(self) -> Iterator[Recorder]:
+        """Make this the recorder of draws that have no Rec operand."""
+        _ACTIVE.append(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.pop()
+
+    # -- values ------------------------------------------------------------------------------
+
+    def live(self, array: np.ndarray, kind: str) -> Rec:
+        """A Rec for an array that exists outside the tape (a parameter, an input buffer)."""
+        return Rec(self, Buffer(array, kind), (), array)
+
+    def fresh(self, value: Any) -> Rec:
+        """A Rec for a new buffer holding `value` (its trace-time value)."""
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        buffer = Buffer(value, "temp")
+        self.buffers.append(buffer)
+        return Rec(self, buffer, (), value)
+
+    # -- kernels -----------------------------------------------------------------------------
+
+    def emit(
+        self, func: Any, args: tuple[Any, ...], kwargs: Any = None, writes: Any = None
+    ) -> None:
+        """Append a kernel; `writes` is the Rec (or array) it writes into."""
+        if _ERRSTATE:
+            args = (func, dict(_ERRSTATE[-1]), *args)
+            func = _under_errstate
+        if isinstance(writes, Rec):
+            writes.buffer.version += 1
+        self.kernels.append(Kernel(func, tuple(args), dict(kwargs or {}), self.phase, _op_name()))
+
+    def ufunc(self, f: Any, inputs: tuple[Any, ...], out: Any, kwargs: dict[str, Any]) -> Any:
+        """``f(*inputs)`` (a NumPy ufunc), computed now and recorded with ``out=``."""
+        values = [value_of(x) for x in inputs]
+        if out is None:
+            result = self.fresh(f(*values, **kwargs))
+        else:
+            f(*values, out=value_of(out), **kwargs)
+            result = out
+        if self.made:
+            inputs = tuple(self._materialized(x, result.shape) for x in inputs)
+        if f in _OUT_BY_KEYWORD:
+            self.emit(f, inputs, {**kwargs, "out": result}, writes=result)
+        else:  # out passed positionally: less dispatch per call
+            self.emit(f, (*inputs, result), kwargs, writes=result)
+        return result
+
+    def _materialized(self, x: Any, shape: tuple[int, ...]) -> Any:
+        """A constant of this trace broadcast in an operation, as an array of the result's
+        shape: NumPy's loops run 2-4x faster on it (the same values, so the same results)."""
+        if isinstance(x, np.ndarray) and id(x) in self.made and x.shape != shape:
+            return np.ascontiguousarray(np.broadcast_to(x, shape))
+        return x
+
+    def made_constant(self, array: np.ndarray) -> np.ndarray:
+        """Note an array the definitions created (xp.zeros, xp.ones): it never changes."""
+        self.made[id(array)] = array  # (held, so that its id is not reused)
+        return array
+
+    def reduce(
+        self, f: Any, x: Rec, axis: Any, keepdims: bool, dtype: Any = None, out: Any = None
+    ) -> Any:
+        """``f.reduce(x, axis)`` — ``x.sum()`` is ``np.add.reduce`` — recorded with ``out=``."""
+        if out is None:
+            result = self.fresh(f.reduce(x.value, axis, dtype, None, keepdims))
+        else:
+            f.reduce(x.value, axis, dtype, value_of(out), keepdims)
+            result = out
+        self.emit(f.reduce, (x, axis, dtype, result, keepdims), writes=result)
+        return result
+
+    def call(self, eager: Callable[..., Any], replay: Any, args: tuple[Any, ...]) -> Rec:
+        """A new buffer holding ``eager(*values)``; at replay ``replay(*args, out)``."""
+        result = self.fresh(eager(*[value_of(a) for a in args]))
+        self.emit(replay, (*args, result), writes=result)
+        return result
+
+    # -- the tape ----------------------------------------------------------------------------
+
+    def bind(self, kernel: Kernel) -> Callable[[], object]:
+        """The kernel as a `functools.partial` over the final arrays."""
+        func = resolve(kernel.func)
+        args = [_bound(resolve(a)) for a in kernel.args]
+        kwargs = {k: _bound(resolve(v)) for k, v in kernel.kwargs.items()}
+        return partial(func, *args, **kwargs)
+
+
+_OUT_BY_KEYWORD = (np.maximum, np.minimum)  # NumPy 2.4 deprecates their positional out
+
+
+def resolve(x: Any) -> Any:
+    """The replay array behind `x`: its buffer's final array with its views applied."""
+    if isinstance(x, Rec):
+        return apply_views(x.buffer.array, x.views)
+    if isinstance(x, Method):
+        return getattr(resolve(x.target), x.name)
+    if isinstance(x, tuple | list):
+        return type(x)(resolve(v) for v in x)
+    return x
+
+
+def _bound(x: Any) -> Any:
+    """A NumPy scalar as a 0-d array of its dtype: the same operand to a ufunc (both are
+    typed, unlike a Python number), converted once instead of at every call."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+def apply_views(array: Any, views: tuple[Any, ...]) -> Any:
+    """`array` with the view steps of a Rec applied (see `Rec.views`)."""
+    for step, args in views:
+        array = step(array, *args) if callable(step) else getattr(array, step)(*args)
+    return array
+
+
+def recorder_of(*args: Any) -> Recorder | None:
+    """The recorder of the first Rec among `args` (looking into lists and tuples)."""
+    for a in args:
+        if isinstance(a, Rec):
+            return a.recorder
+        if isinstance(a, tuple | list):
+            found = recorder_of(*a)
+            if found is not None:
+                return found
+    return None
+
+
+def active_recorder(what: str) -> Recorder:
+    """The trace under way (for a draw with no Rec operand)."""
+    if not _ACTIVE:
+        raise Untraceable(f"{what} outside a trace")
+    return _ACTIVE[-1]
+
+
+def _op_name() -> str:
+    """The primitive whose forward or VJP is running (for the tape's profile by op)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, Primitive):
+            return owner.name
+        frame = frame.f_back  # type: ignore[assignment]
+    return "step"
+
+
+# -- kernel bodies that are not one NumPy call ------------------------------------------------
+
+
+def _under_errstate(
+    func: Callable[..., Any], settings: dict[str, str], *args: Any, **kw: Any
+) -> None:
+    with np.errstate(**settings):  # type: ignore[arg-type]
+        func(*args, **kw)
+
+
+__all__ = ["Buffer", "Kernel", "Method", "Rec", "Recorder", "Untraceable", "resolve"]
