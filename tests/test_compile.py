@@ -213,6 +213,7 @@ def test_fit_with_jit_compile_reaches_the_eager_accuracy() -> None:
 def test_docstring_examples() -> None:
     for name in (
         "memograd.compile",
+        "memograd.compile._plan",
         "memograd.compile._record",
         "memograd.compile._stand_in",
         "memograd.compile._step",

@@ -81,6 +81,8 @@ class Kernel:
     kwargs: dict[str, Any]
     phase: str
     op: str
+    writes: Any = None  # the Rec it writes (None: an array outside the tape, or nothing)
+    elementwise: bool = False  # an elementwise ufunc: its output may be one of its inputs
 
 
 class Recorder:
@@ -121,7 +123,12 @@ class Recorder:
     # -- kernels -----------------------------------------------------------------------------
 
     def emit(
-        self, func: Any, args: tuple[Any, ...], kwargs: Any = None, writes: Any = None
+        self,
+        func: Any,
+        args: tuple[Any, ...],
+        kwargs: Any = None,
+        writes: Any = None,
+        elementwise: bool = False,
     ) -> None:
         """Append a kernel; `writes` is the Rec (or array) it writes into."""
         if _ERRSTATE:
@@ -129,7 +136,12 @@ class Recorder:
             func = _under_errstate
         if isinstance(writes, Rec):
             writes.buffer.version += 1
-        self.kernels.append(Kernel(func, tuple(args), dict(kwargs or {}), self.phase, _op_name()))
+        else:
+            writes = None
+        kernel = Kernel(
+            func, tuple(args), dict(kwargs or {}), self.phase, _op_name(), writes, elementwise
+        )
+        self.kernels.append(kernel)
 
     def ufunc(self, f: Any, inputs: tuple[Any, ...], out: Any, kwargs: dict[str, Any]) -> Any:
         """``f(*inputs)`` (a NumPy ufunc), computed now and recorded with ``out=``."""
@@ -141,10 +153,11 @@ class Recorder:
             result = out
         if self.made:
             inputs = tuple(self._materialized(x, result.shape) for x in inputs)
+        elementwise = isinstance(f, np.ufunc) and f.signature is None and not kwargs
         if f in _OUT_BY_KEYWORD:
-            self.emit(f, inputs, {**kwargs, "out": result}, writes=result)
+            self.emit(f, inputs, {"out": result}, result, elementwise)
         else:  # out passed positionally: less dispatch per call
-            self.emit(f, (*inputs, result), kwargs, writes=result)
+            self.emit(f, (*inputs, result), kwargs, result, elementwise)
         return result
 
     def _materialized(self, x: Any, shape: tuple[int, ...]) -> Any:

@@ -6,7 +6,8 @@ always does: the same layers, the same op definitions (`memograd.tensor`), then 
 reverse sweep of `memograd.graph` from the loss to the parameters (``wrt=params,
 prune=True``: only the nodes on a path to a parameter, as the compiler's pruning). Each op's
 forward and VJP record their NumPy calls as kernels; the parameters' gradients are bound to
-the step's gradient buffers (the last kernel of each writes there directly).
+the step's gradient buffers (the last kernel of each writes there directly), and dead
+temporaries share storage (`_plan`).
 
 Nothing here knows a layer, a loss or an activation: whatever the step does with ops —
 a custom activation or loss made of primitives, `defop` ops, dropout's random mask — is
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from memograd import _grad_mode
+from memograd.compile._plan import assign_buffers
 from memograd.compile._record import Rec, Recorder, Untraceable, resolve
 from memograd.compile._tape import Kernel, Tape
 from memograd.graph import reverse_sweep
@@ -146,9 +148,11 @@ def trace(
         for rng, state in recorder.rng_states.values():
             rng.bit_generator.state = state  # the draws happen again at the first replay
     trained = _bind_gradients(recorder, params, found, grads)
+    assign_buffers(recorder, pinned={id(loss.data.buffer), id(outputs.data.buffer)})
     forward = [k for k in recorder.kernels if k.phase == "forward"]
     backward = [k for k in recorder.kernels if k.phase == "backward"]
-    buffers = [b.array for b in recorder.buffers if b.kind == "temp"]
+    storage = {id(b.array): b.array for b in recorder.buffers if b.kind == "temp"}
+    buffers = list(storage.values())
     tape = Tape(
         [recorder.bind(k) for k in forward],
         [recorder.bind(k) for k in backward],

@@ -42,11 +42,18 @@ def _check(a: Tensor, b: Tensor) -> None:
         )
 
 
+# Below this many multiply-adds, a product of matrices (or with a vector) goes through `dot`.
+_DOT_BELOW = 1 << 18
+
+
 def product(xp: Any, a: Any, b: Any) -> Any:
-    """a @ b, through `dot` for two matrices: the same BLAS call as `matmul` (the same
-    numbers), with less dispatch per call (see benchmarks/)."""
-    if a.ndim == 2 and b.ndim == 2:
-        return xp.dot(a, b)
+    """a @ b, the way that is fastest for its shapes: `dot` for a vector or two small
+    matrices (less dispatch per call), `matmul` otherwise (as fast or faster on large ones).
+    Both make the same BLAS call, and the choice depends on shapes only: the same in every
+    interpretation of a definition (benchmarks/op_spellings.py)."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        if a.ndim == 1 or b.ndim == 1 or a.shape[0] * a.shape[1] * b.shape[1] < _DOT_BELOW:
+            return xp.dot(a, b)
     return xp.matmul(a, b)
 
 
@@ -63,8 +70,8 @@ class MatMul(Primitive):
         sa, sb = a.shape, b.shape
         if len(sa) == 2 and len(sb) == 2:  # the common case, no reshaping
             return (
-                xp.dot(g, b.T) if needs[0] else None,
-                xp.dot(a.T, g) if needs[1] else None,
+                product(xp, g, b.T) if needs[0] else None,
+                product(xp, a.T, g) if needs[1] else None,
             )
         # Promote 1-D operands to matrices: a row on the left, a column on the right.
         ma = (1, sa[0]) if len(sa) == 1 else tuple(sa)
