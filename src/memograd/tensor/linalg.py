@@ -51,9 +51,10 @@ def product(xp: Any, a: Any, b: Any) -> Any:
     matrices (less dispatch per call), `matmul` otherwise (as fast or faster on large ones).
     Both make the same BLAS call, and the choice depends on shapes only: the same in every
     interpretation of a definition (benchmarks/op_spellings.py)."""
-    if a.ndim <= 2 and b.ndim <= 2:
-        if a.ndim == 1 or b.ndim == 1 or a.shape[0] * a.shape[1] * b.shape[1] < _DOT_BELOW:
-            return xp.dot(a, b)
+    if a.ndim > 2 or b.ndim > 2:
+        return xp.matmul(a, b)
+    if a.ndim == 1 or b.ndim == 1 or a.shape[0] * a.shape[1] * b.shape[1] < _DOT_BELOW:
+        return xp.dot(a, b)
     return xp.matmul(a, b)
 
 
