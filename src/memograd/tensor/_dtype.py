@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._errors import invalid_type
 from ._backend import ndarray, xp
 
 DEFAULT_DTYPE = xp.dtype(xp.float32)
@@ -26,9 +27,8 @@ def as_array(data: Any, dtype: Any = None) -> Any:
         try:
             dt = xp.dtype(dtype)
         except TypeError:
-            raise TypeError(
-                f"Received an invalid value for `dtype`, expected a floating dtype such as "
-                f"'float32' or 'float64'. Received: dtype={dtype!r}"
+            raise invalid_type(
+                "dtype", "a floating dtype such as 'float32' or 'float64'", dtype
             ) from None
         if dt.kind != "f":
             raise TypeError(

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from .. import _grad_mode
+from .._errors import invalid_type
 from . import _xp_numpy as NUMPY
 from ._backend import STAND_INS as _NAMESPACES
 from ._backend import as_node_data, ndarray
@@ -332,16 +333,10 @@ def defop(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> De
         12.0
     """
     if not isinstance(name, str) or not name:
-        raise TypeError(
-            f"Received an invalid value for `name`, expected a non-empty string. "
-            f"Received: name={name!r}"
-        )
+        raise invalid_type("name", "a non-empty string", name)
     for argument, rule in (("forward", forward), ("vjp", vjp)):
         if not callable(rule):
-            raise TypeError(
-                f"Received an invalid value for `{argument}`, expected a function of `xp`. "
-                f"Received: {argument}={rule!r}"
-            )
+            raise invalid_type(argument, "a function of `xp`", rule)
     return DefinedOp(forward, vjp, name)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _display
+from .._errors import invalid_type
 from ..graph import SweepStats, reverse_sweep
 from ._backend import STAND_INS, ndarray, xp
 from ._dtype import DEFAULT_DTYPE, as_array
@@ -83,10 +84,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         if not isinstance(requires_grad, bool):
-            raise TypeError(
-                f"Received an invalid value for `requires_grad`, expected a bool. "
-                f"Received: requires_grad={requires_grad!r}"
-            )
+            raise invalid_type("requires_grad", "a bool", requires_grad)
         self.data = as_array(data, dtype)
         self.requires_grad = requires_grad
         self.grad = None

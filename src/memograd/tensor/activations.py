@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._errors import invalid_type
 from ._axis import normalize_axis
 from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
@@ -152,10 +153,7 @@ def relu(a: Tensor) -> Tensor:
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, else negative_slope * x."""
     if not isinstance(negative_slope, int | float) or isinstance(negative_slope, bool):
-        raise TypeError(
-            f"Received an invalid value for `negative_slope`, expected a number. "
-            f"Received: negative_slope={negative_slope!r}"
-        )
+        raise invalid_type("negative_slope", "a number", negative_slope)
     return apply1(LeakyRelu(negative_slope), a)
 
 

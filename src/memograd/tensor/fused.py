@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._errors import invalid_value
 from ._backend import STAND_INS, xp
 from ._node import constant, operand
 from ._primitive import Primitive, apply, apply2, apply3, primitive
@@ -125,10 +126,7 @@ def linear(
     if not isinstance(weight, Tensor):
         raise TypeError(f"linear: `weight` must be a Tensor. Received: {type(weight).__name__}")
     if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"Received an invalid value for `activation`, expected one of {ACTIVATIONS}. "
-            f"Received: activation={activation!r}"
-        )
+        raise invalid_value("activation", f"one of {ACTIVATIONS}", activation)
     x = operand(weight, x, "linear")
     if weight.data.ndim != 2:
         raise ValueError(f"linear: `weight` must be 2-D (in, out). Received shape={weight.shape}")
