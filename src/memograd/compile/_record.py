@@ -162,8 +162,14 @@ class Recorder:
 
     def _materialized(self, x: Any, shape: tuple[int, ...]) -> Any:
         """A constant of this trace broadcast in an operation, as an array of the result's
-        shape: NumPy's loops run 2-4x faster on it (the same values, so the same results)."""
-        if isinstance(x, np.ndarray) and id(x) in self.made and x.shape != shape:
+        shape when the result is small: NumPy's loops run up to 2x faster on it there (the
+        same values, so the same results; benchmarks/op_spellings.py)."""
+        if (
+            isinstance(x, np.ndarray)
+            and id(x) in self.made
+            and x.shape != shape
+            and np.prod(shape) <= _MATERIALIZE_UP_TO
+        ):
             return np.ascontiguousarray(np.broadcast_to(x, shape))
         return x
 
@@ -201,6 +207,7 @@ class Recorder:
 
 
 _OUT_BY_KEYWORD = (np.maximum, np.minimum)  # NumPy 2.4 deprecates their positional out
+_MATERIALIZE_UP_TO = 1 << 16  # elements (above, reading the full array costs more)
 
 
 def resolve(x: Any) -> Any:

@@ -56,7 +56,8 @@ class Linear(Primitive):
             z += b[0]
         act = self.activation
         if act == "relu":
-            # Against a row of zeros: NumPy vectorizes that, not a maximum with a scalar (2-3x).
+            # Against a row of zeros, a constant that a compiled step reads at full size, 2x
+            # faster than a maximum with a scalar on small layers (benchmarks/op_spellings.py).
             z = xp.maximum(z, xp.zeros(z.shape[-1], z.dtype), out=z)
         elif act == "tanh":
             z = xp.tanh(z, out=z)
@@ -68,7 +69,7 @@ class Linear(Primitive):
         y = rest[-1]  # (rest: the bias if any, then the output)
         act = self.activation
         if act == "relu":
-            # A product with the mask, not where(): 4x faster on a random mask (no branches).
+            # A product with the mask, not where(): no branches (benchmarks/op_spellings.py).
             gz = g * xp.greater(y, 0)
         elif act == "tanh":
             gz = g * (1.0 - y * y)
@@ -87,7 +88,7 @@ class Linear(Primitive):
                 x2 = x if x.ndim == 2 else x.reshape(-1, n_in)  # (N, in)
                 gw = product(xp, x2.T, gz2)  # (in, out)
             if self.bias and needs[2]:
-                # Σ over the batch as ones @ gz: BLAS, faster than sum(axis=0) (benchmarks/)
+                # Σ over the batch as ones @ gz: BLAS, faster than sum(axis=0) (as above)
                 gb = product(xp, xp.ones(gz2.shape[0], gz2.dtype), gz2)  # (out,)
         return (gx, gw) if not self.bias else (gx, gw, gb)
 
@@ -187,10 +188,10 @@ class CrossEntropy(Primitive):
         batch, classes = x.shape
         xp.check_labels(index, classes)
         # Row maxima from the transposed copy: a reduction down the rows is vectorized, one
-        # along a few columns per row is not (2-3x faster for 2-10 classes; exact either way).
+        # along a few columns per row is not (exact either way; benchmarks/op_spellings.py).
         shifted = x - xp.ascontiguousarray(x.T).max(axis=0)[:, None]  # (B, C), max 0
         e = xp.exp(shifted)
-        # Row sums as e @ ones (BLAS gemv): 3-5x faster than sum(axis=1) over a few classes.
+        # Row sums as e @ ones (BLAS gemv), faster than sum(axis=1) over a few classes.
         total = product(xp, e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
         picked = xp.pick(shifted, index) - xp.log(total[:, 0])  # (B,) log-probabilities
         loss = picked.sum() / -batch  # = -(Σ)/B, rounded as one division
