@@ -39,6 +39,15 @@ def assorted(x: Tensor) -> Tensor:
     return gate + smooth * 0.25 + 2.0**x * 0.1 - x.max(axis=1, keepdims=True) * 0.05 + x.mean()
 
 
+def shapes(x: Tensor) -> Tensor:
+    """Shape ops, indexing, reductions, softmaxes and a Tensor exponent (under errstate)."""
+    joined = mg.tensor.concatenate([x[:, :4], x[:, 4:] * 2.0], axis=1).reshape(x.shape[0], -1)
+    stacked = mg.tensor.stack([x.sum(axis=1), x.max(axis=1)], axis=1).mean(axis=1, keepdims=True)
+    gathered = x[:, [0, 2, 2, 1, 3, 5, 7, 6]]  # repeats: its VJP scatter-adds
+    power = (x.sigmoid() + 0.5) ** (x.tanh() * 0.5)
+    return joined + stacked + gathered + x.T.T.softmax() + x.leaky_relu(0.2).log_softmax() + power
+
+
 class Doubled(nn.losses.CrossEntropy):
     """A custom loss (a subclass whose __call__ adds ops)."""
 
@@ -91,6 +100,10 @@ def test_a_custom_activation_compiles() -> None:
 
 def test_many_primitives_in_one_activation_compile() -> None:
     same_run(lambda: [nn.Dense(8, activation=assorted), nn.Dense(3)], dtype="float64")
+
+
+def test_shape_ops_indexing_and_reductions_compile() -> None:
+    same_run(lambda: [nn.Dense(8, activation=shapes), nn.Dense(3)], dtype="float64")
 
 
 def test_a_defop_activation_compiles() -> None:

@@ -96,6 +96,10 @@ class CompiledStep:
         np.copyto(entry.inputs, x)
         np.copyto(entry.labels, y)
         entry.run()
+        return self._finish(entry)
+
+    def _finish(self, entry: Trace) -> tuple[float, np.ndarray]:
+        """After the kernels ran: the update (skipped for a non-finite loss, as eagerly)."""
         value = float(entry.loss)
         if math.isfinite(value):
             entry.update()
@@ -131,14 +135,7 @@ class CompiledStep:
             return self.model._eager_step(x, y)
         self._attach(entry)
         self._cache[key] = entry
-        # The self-check already ran this step's forward and backward kernels.
-        value = float(entry.loss)
-        if math.isfinite(value):
-            entry.update()
-        else:
-            entry.bind_grads()
-        self.replays += 1
-        return value, entry.outputs
+        return self._finish(entry)  # the self-check ran this step's kernels already
 
     def _fall_back(self, key: Hashable, reason: str) -> None:
         """Run this key eagerly from now on; warn the first time (naming the reason)."""

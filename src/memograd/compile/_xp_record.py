@@ -139,20 +139,20 @@ def broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
 
 
 def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
-    recorder = recorder_of(*arrays)
-    if recorder is None:
-        return np.concatenate(arrays, axis=axis)
-    result = recorder.fresh(np.concatenate([_v(a) for a in arrays], axis=axis))
-    recorder.emit(np.concatenate, (list(arrays),), {"axis": axis, "out": result}, writes=result)
-    return result
+    return _joined(np.concatenate, arrays, axis)
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
+    return _joined(np.stack, arrays, axis)
+
+
+def _joined(join: Any, arrays: Sequence[Any], axis: int) -> Any:
+    """np.concatenate or np.stack of `arrays`, recorded with ``out=``."""
     recorder = recorder_of(*arrays)
     if recorder is None:
-        return np.stack(arrays, axis=axis)
-    result = recorder.fresh(np.stack([_v(a) for a in arrays], axis=axis))
-    recorder.emit(np.stack, (list(arrays),), {"axis": axis, "out": result}, writes=result)
+        return join(arrays, axis=axis)
+    result = recorder.fresh(join([_v(a) for a in arrays], axis=axis))
+    recorder.emit(join, (list(arrays),), {"axis": axis, "out": result}, writes=result)
     return result
 
 
