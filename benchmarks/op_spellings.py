@@ -50,17 +50,17 @@ def cases(
     return [
         # activations.Relu, fused.Linear: the gradient through a ReLU
         ("relu VJP: g * (y > 0), not where", lambda: g * (y > 0), lambda: np.where(y > 0, g, 0)),
-        # fused.Linear's eager forward: max against a row of zeros
+        # fused.Linear's and Relu's forward: a maximum with the number 0
         (
-            "relu eager: max(z, zeros row) vs max(z, 0): kept for the compiled step",
-            lambda: np.maximum(z, zeros_row, out=out_z),
+            "relu: max(z, 0), not max(z, a row of zeros)",
             lambda: np.maximum(z, 0, out=out_z),
-        ),
-        # compile: a constant the definition made, broadcast, used at full size
-        (
-            "relu compiled: max(z, zeros full), not a row (up to 65536 elements)",
-            lambda: np.maximum(z, zeros_full, out=out_z),
             lambda: np.maximum(z, zeros_row, out=out_z),
+        ),
+        # compile: max(z, 0) replayed against zeros of the result's shape (≤ 65536 elements)
+        (
+            "relu compiled: max(z, zeros of z's shape), not max(z, 0)",
+            lambda: np.maximum(z, zeros_full, out=out_z),
+            lambda: np.maximum(z, 0, out=out_z),
         ),
         # fused.Linear: the bias gradient
         ("Σ over the batch: ones @ g, not sum(0) ~", lambda: ones_b @ g, lambda: g.sum(axis=0)),

@@ -94,8 +94,6 @@ class Recorder:
         self.phase = "forward"
         self.rng_states: dict[int, tuple[Any, Any]] = {}
         self.cache: dict[Any, Any] = {}
-        # Constants the definitions built with xp.zeros / xp.ones during this trace (by id).
-        self.made: dict[int, np.ndarray] = {}
 
     @contextmanager
     def active(self) -> Iterator[Recorder]:
@@ -151,32 +149,14 @@ class Recorder:
         else:
             f(*values, out=value_of(out), **kwargs)
             result = out
-        if self.made:
-            inputs = tuple(self._materialized(x, result.shape) for x in inputs)
+        if f in _BOUNDS and result.size <= _MATERIALIZE_UP_TO:
+            inputs = tuple(_full(x, result) for x in inputs)
         elementwise = isinstance(f, np.ufunc) and f.signature is None and not kwargs
         if f in _OUT_BY_KEYWORD:
             self.emit(f, inputs, {"out": result}, result, elementwise)
         else:  # out passed positionally: less dispatch per call
             self.emit(f, (*inputs, result), kwargs, result, elementwise)
         return result
-
-    def _materialized(self, x: Any, shape: tuple[int, ...]) -> Any:
-        """A constant of this trace broadcast in an operation, as an array of the result's
-        shape when the result is small: NumPy's loops run up to 2x faster on it there (the
-        same values, so the same results; benchmarks/op_spellings.py)."""
-        if (
-            isinstance(x, np.ndarray)
-            and id(x) in self.made
-            and x.shape != shape
-            and np.prod(shape) <= _MATERIALIZE_UP_TO
-        ):
-            return np.ascontiguousarray(np.broadcast_to(x, shape))
-        return x
-
-    def made_constant(self, array: np.ndarray) -> np.ndarray:
-        """Note an array the definitions created (xp.zeros, xp.ones): it never changes."""
-        self.made[id(array)] = array  # (held, so that its id is not reused)
-        return array
 
     def reduce(
         self, f: Any, x: Rec, axis: Any, keepdims: bool, dtype: Any = None, out: Any = None
@@ -207,7 +187,19 @@ class Recorder:
 
 
 _OUT_BY_KEYWORD = (np.maximum, np.minimum)  # NumPy 2.4 deprecates their positional out
-_MATERIALIZE_UP_TO = 1 << 16  # elements (above, reading the full array costs more)
+# np.maximum and np.minimum against a number run 2x slower than against an array of the
+# result's shape, for small results (above this many elements, reading the array costs more):
+# a replayed max(z, 0) uses such a constant (the same values; benchmarks/op_spellings.py).
+_BOUNDS = (np.maximum, np.minimum)
+_MATERIALIZE_UP_TO = 1 << 16
+
+
+def _full(x: Any, result: Rec) -> Any:
+    """A Python number operand as a constant array of `result`'s shape and float dtype (the
+    dtype NumPy converts the number to), else `x` unchanged."""
+    if type(x) in (int, float) and result.dtype.kind == "f":
+        return np.full(result.shape, x, dtype=result.dtype)
+    return x
 
 
 def resolve(x: Any) -> Any:

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from memograd.compile._record import (
-    _ACTIVE,
     _ERRSTATE,
     Method,
     Rec,
@@ -39,18 +38,8 @@ arange = np.arange
 broadcast_shapes = np.broadcast_shapes
 
 
-def zeros(shape: Any, dtype: Any = float) -> np.ndarray:
-    return _made(np.zeros(shape, dtype))
-
-
-def ones(shape: Any, dtype: Any = float) -> np.ndarray:
-    return _made(np.ones(shape, dtype))
-
-
-def _made(array: np.ndarray) -> np.ndarray:
-    """A constant made during a trace: noted, so that an operation broadcasting it may use
-    it at full size (`Recorder.made_constant`)."""
-    return _ACTIVE[-1].made_constant(array) if _ACTIVE else array
+ones = np.ones
+zeros = np.zeros
 
 
 def zeros_like(a: Any) -> Any:

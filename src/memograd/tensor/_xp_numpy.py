@@ -94,10 +94,13 @@ def scatter(g: Any, index: Any, shape: tuple[int, ...], advanced: bool) -> Any:
     return out
 
 
+_UNSIGNED = {n: _np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
 def check_labels(index: Any, classes: int) -> None:
     """Raise ValueError unless every entry of the integer array `index` is in [0, classes)."""
     # One reduction checks both ends: negative labels viewed as unsigned are huge.
-    if index.size and index.view(f"u{index.dtype.itemsize}").max() >= classes:
+    if index.size and index.view(_UNSIGNED[index.dtype.itemsize]).max() >= classes:
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {classes}). "
             f"Received values from {index.min()} to {index.max()}"

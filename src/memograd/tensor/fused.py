@@ -34,7 +34,7 @@ from ._node import constant, operand
 from ._primitive import Primitive, apply, apply2, apply3, primitive
 from ._tensor import Tensor
 from .activations import stable_sigmoid
-from .linalg import product
+from .linalg import DOT_BELOW
 
 ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 """Activations `linear` can fuse."""
@@ -51,14 +51,14 @@ class Linear(Primitive):
     name = "linear"
 
     def forward(self, xp: Any, x: Any, w: Any, *b: Any) -> Any:
-        z = product(xp, x, w)  # (..., out), a fresh array: ours to update in place
+        # dot or matmul as `product` would choose (inline: this runs once per layer and step)
+        small = x.ndim == 2 and x.shape[0] * w.size < DOT_BELOW
+        z = xp.dot(x, w) if small else xp.matmul(x, w)  # (..., out), fresh: ours to update
         if self.bias:
             z += b[0]
         act = self.activation
         if act == "relu":
-            # Against a row of zeros, a constant that a compiled step reads at full size, 2x
-            # faster than a maximum with a scalar on small layers (benchmarks/op_spellings.py).
-            z = xp.maximum(z, xp.zeros(z.shape[-1], z.dtype), out=z)
+            z = xp.maximum(z, 0, out=z)
         elif act == "tanh":
             z = xp.tanh(z, out=z)
         elif act == "sigmoid":
@@ -78,18 +78,20 @@ class Linear(Primitive):
         else:
             gz = g
         n_in, n_out = w.shape
+        # The three products have the same size (rows · in · out): one choice, as `product`
+        mm = xp.dot if gz.size * n_in < DOT_BELOW else xp.matmul
         gx = None
         if needs[0]:  # (..., out) @ (out, in)
-            gx = product(xp, gz, w.T)
+            gx = mm(gz, w.T) if gz.ndim == 2 else xp.matmul(gz, w.T)
         gw = gb = None
         if needs[1] or (self.bias and needs[2]):
             gz2 = gz if gz.ndim == 2 else gz.reshape(-1, n_out)  # (N, out)
             if needs[1]:
                 x2 = x if x.ndim == 2 else x.reshape(-1, n_in)  # (N, in)
-                gw = product(xp, x2.T, gz2)  # (in, out)
+                gw = mm(x2.T, gz2)  # (in, out)
             if self.bias and needs[2]:
                 # Σ over the batch as ones @ gz: BLAS, faster than sum(axis=0) (as above)
-                gb = product(xp, xp.ones(gz2.shape[0], gz2.dtype), gz2)  # (out,)
+                gb = xp.dot(xp.ones(gz2.shape[0], gz2.dtype), gz2)  # (out,)
         return (gx, gw) if not self.bias else (gx, gw, gb)
 
     def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -192,7 +194,7 @@ class CrossEntropy(Primitive):
         shifted = x - xp.ascontiguousarray(x.T).max(axis=0)[:, None]  # (B, C), max 0
         e = xp.exp(shifted)
         # Row sums as e @ ones (BLAS gemv), faster than sum(axis=1) over a few classes.
-        total = product(xp, e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
+        total = xp.dot(e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
         picked = xp.pick(shifted, index) - xp.log(total[:, 0])  # (B,) log-probabilities
         loss = picked.sum() / -batch  # = -(Σ)/B, rounded as one division
         return loss, e / total
@@ -218,7 +220,7 @@ class CrossEntropySoft(Primitive):
         batch, classes = x.shape
         shifted = x - xp.ascontiguousarray(x.T).max(axis=0)[:, None]  # (B, C)
         e = xp.exp(shifted)
-        total = product(xp, e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
+        total = xp.dot(e, xp.ones(classes, e.dtype))[:, None]  # (B, 1)
         logp = shifted - xp.log(total)  # (B, C)
         loss = (p * logp).sum() / -batch
         return loss, e / total, logp

@@ -42,8 +42,8 @@ def _check(a: Tensor, b: Tensor) -> None:
         )
 
 
-# Below this many multiply-adds, a product of matrices (or with a vector) goes through `dot`.
-_DOT_BELOW = 1 << 18
+DOT_BELOW = 1 << 18
+"""Below this many multiply-adds, a product of two matrices goes through `dot`."""
 
 
 def product(xp: Any, a: Any, b: Any) -> Any:
@@ -53,7 +53,7 @@ def product(xp: Any, a: Any, b: Any) -> Any:
     interpretation of a definition (benchmarks/op_spellings.py)."""
     if a.ndim > 2 or b.ndim > 2:
         return xp.matmul(a, b)
-    if a.ndim == 1 or b.ndim == 1 or a.shape[0] * a.shape[1] * b.shape[1] < _DOT_BELOW:
+    if a.ndim == 1 or b.ndim == 1 or a.shape[0] * a.shape[1] * b.shape[1] < DOT_BELOW:
         return xp.dot(a, b)
     return xp.matmul(a, b)
 
