@@ -70,10 +70,10 @@ class CompiledStep:
         self._params: list[Tensor] = []
         self._arrays: list[np.ndarray] = []
         self._identity: list[tuple[Tensor, np.ndarray]] = []
-        # Gradient buffers by id(param), shared by every trace; views into one flat array
-        # (and SGD's lr·g beside them), so one kernel scales every gradient at once.
+        # Gradient buffers by id(param), shared by every trace; views into one flat array, so
+        # that an optimizer's flat update scales every gradient at once (a scratch array
+        # beside, of the same size).
         self._grads: dict[int, np.ndarray] = {}
-        self._scaled: dict[int, np.ndarray] = {}
         self._flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._bind_params()
         self.traces = 0
@@ -150,7 +150,7 @@ class CompiledStep:
             )
 
     def _bind_params(self) -> None:
-        """Lay the parameters, their gradients and SGD's lr·g out in three flat arrays.
+        """Lay the parameters and their gradients out in flat arrays (and a scratch array).
 
         Each parameter's `.data` becomes a view of the flat parameter array (same values),
         so a plain SGD update is two kernels for the whole model instead of one per
@@ -159,12 +159,12 @@ class CompiledStep:
         self._params = self.model.parameters()
         dtypes = {p.data.dtype for p in self._params}
         if len(dtypes) != 1:  # (no parameters, or mixed dtypes: trace() makes its own)
-            self._grads, self._scaled, self._flat = {}, {}, None
+            self._grads, self._flat = {}, None
         else:
             size, dtype = sum(p.data.size for p in self._params), dtypes.pop()
             flat = np.empty(size, dtype), np.zeros(size, dtype), np.zeros(size, dtype)
             self._flat = flat
-            self._grads, self._scaled = {}, {}
+            self._grads = {}
             start = 0
             for p in self._params:
                 stop = start + p.data.size
@@ -172,7 +172,6 @@ class CompiledStep:
                 weights[...] = p.data
                 p.data = weights
                 self._grads[id(p)] = flat[1][start:stop].reshape(p.data.shape)
-                self._scaled[id(p)] = flat[2][start:stop].reshape(p.data.shape)
                 start = stop
         self._arrays = [p.data for p in self._params]
         self._identity = list(zip(self._params, self._arrays, strict=True))
