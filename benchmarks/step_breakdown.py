@@ -9,7 +9,7 @@ shared machine hits them alike), each reported as the median over the steps:
   gradients, the forward pass (fused ``linear`` nodes), the loss (fused ``cross_entropy``),
   the reverse sweep, the SGD update, and what ``train_on_batch`` adds around them;
 - the compiled step (``jit_compile=True``), its kernels timed one by one and grouped by the
-  op whose tape rule emitted them, plus copying the batch in and the update;
+  op whose definition recorded them, plus copying the batch in and the update;
 - the same step written by hand in NumPy (``memograd.bench.NumpyMLP``), as a whole.
 
 Run with another checkout's ``src`` on ``PYTHONPATH`` to measure an older engine (the
