@@ -26,10 +26,18 @@ class Flip(nn.Module):
 
 
 class Sorted(nn.Module):
-    """A layer calling an array method the stand-ins do not have (sorting in place)."""
+    """A layer calling an array method the stand-ins do not record (sorting in place)."""
 
     def call(self, x: Tensor) -> Tensor:
         x.data.sort(axis=1)
+        return x
+
+
+class Reshaped(nn.Module):
+    """A layer setting an array's shape in place: the stand-ins cannot, eager arrays can."""
+
+    def call(self, x: Tensor) -> Tensor:
+        x.data.shape = (x.shape[0], -1)
         return x
 
 
@@ -84,9 +92,20 @@ def test_a_hand_written_node_falls_back() -> None:
     assert len(messages) == 1 and "'double' node has a hand-written backward" in messages[0]
 
 
-def test_a_failure_only_tracing_meets_falls_back_naming_the_error() -> None:
+def test_an_array_method_the_stand_ins_do_not_record_falls_back_naming_it() -> None:
     messages = fallback_warnings(lambda: [nn.Dense(8), Sorted(), nn.Dense(3)])
-    assert len(messages) == 1 and "AttributeError" in messages[0] and "sort" in messages[0]
+    assert len(messages) == 1 and "calls .sort on a traced array in Sorted.call" in messages[0]
+
+
+def test_a_failure_only_tracing_meets_falls_back_naming_the_error() -> None:
+    messages = fallback_warnings(lambda: [nn.Dense(8), Reshaped(), nn.Dense(3)])
+    assert len(messages) == 1 and "AttributeError" in messages[0]
+
+
+def test_a_layer_that_updates_state_with_numpy_says_so_and_falls_back() -> None:
+    messages = fallback_warnings(lambda: [nn.Dense(8), nn.BatchNormalization(), nn.Dense(3)])
+    assert len(messages) == 1 and "layer 'batch_normalization'" in messages[0]
+    assert "moving statistics" in messages[0]
 
 
 @pytest.fixture

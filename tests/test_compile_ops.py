@@ -166,3 +166,33 @@ def test_the_benchmark_tape_makes_as_many_calls_as_the_hand_written_rules_did() 
     model.train_on_batch(X, y)
     tape = model._get_train_step().trace_for((100, 2)).tape
     assert (len(tape.forward), len(tape.backward)) == (21, 14)
+
+
+@pytest.mark.parametrize(
+    "activation", ["elu", "gelu", "gelu_tanh", "hard_tanh", "mish", "selu", "silu", "softplus"]
+)
+def test_every_named_smooth_activation_compiles(activation: str) -> None:
+    same_run(lambda: [nn.Dense(8, activation=activation), nn.Dense(3)], dtype="float64", steps=6)
+
+
+def test_layer_normalization_compiles() -> None:
+    same_run(lambda: [nn.Dense(8), nn.LayerNormalization(), nn.Dense(3, activation="silu")])
+
+
+@pytest.mark.parametrize("loss", ["mae", "huber", "mse"])
+def test_the_regression_losses_compile(loss: str) -> None:
+    models = []
+    for jit in (False, True):
+        model = nn.Sequential([nn.Dense(8, activation="tanh"), nn.Dense(2)], seed=0)
+        model.compile(loss=loss, optimizer=optim.Adam(1e-2), jit_compile=jit)
+        models.append(model)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 4)).astype(np.float32)
+    Y = rng.standard_normal((40, 2)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(8):
+            assert models[1].train_on_batch(X, Y) == models[0].train_on_batch(X, Y)
+    for p, q in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+    assert models[1]._get_train_step().replays == 8

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from memograd.compile._record import Buffer, Recorder
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The machinery between an operation and the code that asked for it: not "where".
+_MACHINERY = tuple(
+    os.path.join(_PACKAGE, part) for part in ("compile", "tensor", "graph.py", "autograd.py")
+)
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
 
@@ -108,6 +112,15 @@ class Rec:
 
     def __iter__(self) -> Iterator[Any]:
         raise self._untraceable("iterating over it")
+
+    def __getattr__(self, name: str) -> Any:
+        # (only for names a Rec lacks: an array method the recording does not know)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Untraceable(
+            f"the step calls .{name} on a traced array{where_in_user_code()}, which the "
+            f"compiler does not record (Tensor ops and their xp namespace are recorded)"
+        )
 
     def item(self, *args: Any) -> Any:
         raise self._untraceable("item()")
@@ -302,11 +315,12 @@ def value_of(x: Any) -> Any:
 
 
 def where_in_user_code() -> str:
-    """`` in file:line (function)`` of the innermost caller outside memograd and NumPy."""
+    """`` in Class.function (file:line)`` of the innermost caller that is not the engine or
+    the compiler (nor NumPy): the layer, loss or user code that asked."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith((_PACKAGE, _NUMPY)):
+        if not filename.startswith((*_MACHINERY, _NUMPY)):
             owner = frame.f_locals.get("self")
             function = frame.f_code.co_name
             if owner is not None and function != "<module>":

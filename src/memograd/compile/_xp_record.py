@@ -74,6 +74,16 @@ sqrt = _ufunc(np.sqrt)
 tanh = _ufunc(np.tanh)
 
 
+def erf(x: Any, out: Any = None) -> Any:
+    """The error function (SciPy's ufunc, as the eager namespace), recorded like NumPy's."""
+    from scipy.special import erf as scipy_erf
+
+    recorder = recorder_of(x, out)
+    if recorder is None:
+        return scipy_erf(x) if out is None else scipy_erf(x, out=out)
+    return recorder.ufunc(scipy_erf, (x,), out, {})
+
+
 @contextmanager
 def errstate(**settings: str) -> Iterator[None]:
     """numpy.errstate now, and around the kernels recorded inside at every replay."""

@@ -14,7 +14,8 @@ The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)`` retu
 with the signature of `Model._eager_step` — ``(x, y) -> (loss, outputs)`` on prepared arrays —
 that traces `loss_and_outputs` once per batch shape and replays it (a step it cannot trace
 runs eagerly after one warning); `_get_train_step` uses it instead of the eager step. The
-compiler asks the model `untraceable_reason()` first (a recomputing checkpoint policy answers).
+compiler asks the model `untraceable_reason()` first (a recomputing checkpoint policy answers,
+and so does a layer that updates state with NumPy, such as `BatchNormalization`).
 """
 
 from __future__ import annotations
@@ -194,10 +195,6 @@ class Model(Module):
         outputs (B, units) of a batch of prepared arrays, before backward."""
         outputs = self.call(x)  # (B, units)
         return self._loss_fn(outputs, y), outputs
-
-    def untraceable_reason(self) -> str | None:
-        """None, or why this model's training step cannot be compiled (see `Sequential`)."""
-        return None
 
     def _get_train_step(self) -> Step:
         """The step `fit` and `train_on_batch` call (built on first use)."""

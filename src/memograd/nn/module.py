@@ -62,6 +62,16 @@ class Module:
         """The output shape for `input_shape` (default: unchanged)."""
         return input_shape
 
+    def untraceable_reason(self) -> str | None:
+        """None, or why a compiled training step (`jit_compile=True`) cannot trace this module.
+
+        A trace runs `call` once on stand-ins and replays only the array operations it
+        recorded. A module whose `call` also changes state with NumPy outside Tensor ops (a
+        moving average of its inputs) would do that once, at the trace, not at every step: it
+        says so here, and the step runs eagerly.
+        """
+        return None
+
     def ensure_built(self, input_shape: tuple[int | None, ...]) -> None:
         """Run `build` once, for the first input shape seen."""
         if not self.built:

@@ -212,6 +212,9 @@ class BatchNormalization(_Normalization):
         self.moving_variance += (1.0 - m) * unbiased
         return apply(NormalizeAffine(axes, self.epsilon), (x, gamma, beta))
 
+    def untraceable_reason(self) -> str | None:
+        return "its moving statistics are updated with NumPy, which a trace would do only once"
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["momentum"] = self.momentum

@@ -147,9 +147,14 @@ class Sequential(Model):
 
     def untraceable_reason(self) -> str | None:
         """Why `jit_compile` cannot trace this model's step: a checkpoint policy other than
-        "all" recomputes activations inside backward, in hand-written nodes."""
+        "all" recomputes activations inside backward, in hand-written nodes; or a layer's own
+        reason."""
         if self.checkpoint != "all":
             return f"checkpoint={self.checkpoint!r} recomputes activations in backward"
+        for layer in self.layers:
+            reason = layer.untraceable_reason()
+            if reason is not None:
+                return f"layer {layer.name!r}: {reason}"
         return None
 
     def __call__(self, x: Tensor) -> Tensor:
