@@ -48,6 +48,13 @@ def shapes(x: Tensor) -> Tensor:
     return joined + stacked + gathered + x.T.T.softmax() + x.leaky_relu(0.2).log_softmax() + power
 
 
+def periodic(x: Tensor) -> Tensor:
+    """The pointwise and reduction ops of the op suite: sin, cos, expm1, prod, cumsum, einsum."""
+    waves = x.sin() * x.cos() + (x * 0.1).expm1()
+    mixed = mg.tensor.einsum("bi,bi->b", x, waves).reshape(-1, 1) * 0.01
+    return waves + mixed + x.cumsum(axis=1) * 0.1 + (x * 0.1 + 1.0).prod(axis=1, keepdims=True)
+
+
 class Doubled(nn.losses.CrossEntropy):
     """A custom loss (a subclass whose __call__ adds ops)."""
 
@@ -104,6 +111,10 @@ def test_many_primitives_in_one_activation_compile() -> None:
 
 def test_shape_ops_indexing_and_reductions_compile() -> None:
     same_run(lambda: [nn.Dense(8, activation=shapes), nn.Dense(3)], dtype="float64")
+
+
+def test_the_op_suite_compiles() -> None:
+    same_run(lambda: [nn.Dense(8, activation=periodic), nn.Dense(3)], dtype="float64")
 
 
 def test_a_defop_activation_compiles() -> None:

@@ -232,6 +232,12 @@ class Rec:
     def sum(self, axis: Any = None, keepdims: bool = False) -> Rec:
         return self.recorder.reduce(np.add, self, axis, keepdims)
 
+    def min(self, axis: Any = None, keepdims: bool = False) -> Rec:
+        return self.recorder.reduce(np.minimum, self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Rec:
+        return self.recorder.reduce(np.multiply, self, axis, keepdims)
+
     def max(self, axis: Any = None, keepdims: bool = False) -> Rec:
         return self.recorder.reduce(np.maximum, self, axis, keepdims)
 

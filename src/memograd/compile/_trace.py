@@ -241,8 +241,9 @@ def self_check(
     _compare("outputs", result.outputs, outputs.data)
     for p in result.trained:
         _compare("a parameter gradient", grads[id(p)], eager[id(p)])
+    trained = {id(p) for p in result.trained}
     for p in params:
-        if p not in result.trained and eager[id(p)] is not None:
+        if id(p) not in trained and eager[id(p)] is not None:
             raise Untraceable("the replay left a parameter without the gradient eager gives it")
 
 

@@ -58,6 +58,9 @@ def _ufunc(f: Any) -> Any:
 
 
 abs = _ufunc(np.absolute)
+cos = _ufunc(np.cos)
+expm1 = _ufunc(np.expm1)
+sin = _ufunc(np.sin)
 equal = _ufunc(np.equal)
 exp = _ufunc(np.exp)
 greater = _ufunc(np.greater)
@@ -93,6 +96,30 @@ def errstate(**settings: str) -> Iterator[None]:
             yield
     finally:
         _ERRSTATE.pop()
+
+
+def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if not isinstance(a, Rec):
+        return np.prod(a, axis=axis, keepdims=keepdims)
+    return a.recorder.reduce(np.multiply, a, axis, keepdims)  # np.prod's own reduction
+
+
+def cumsum(a: Any, axis: Any = None) -> Any:
+    recorder = recorder_of(a)
+    if recorder is None:
+        return np.cumsum(a, axis=axis)
+    result = recorder.fresh(np.cumsum(a.value, axis=axis))
+    recorder.emit(np.cumsum, (a, axis, None, result), writes=result)
+    return result
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    recorder = recorder_of(*operands)
+    if recorder is None:
+        return np.einsum(subscripts, *operands)
+    result = recorder.fresh(np.einsum(subscripts, *[_v(x) for x in operands]))
+    recorder.emit(np.einsum, (subscripts, *operands), {"out": result}, writes=result)
+    return result
 
 
 def dot(a: Any, b: Any) -> Any:
