@@ -11,10 +11,10 @@ Example:
     (7, 2, 5)
 """
 
-from memograd.memo._cache import CacheInfo
 from memograd.memo._deep import DEEP_RECURSION_LIMIT, DEEP_STACK_BYTES, run_deep
 from memograd.memo._keys import content_key, make_key
 from memograd.memo._memoize import Memoized, memoize
+from memograd.memo._stats import CacheInfo
 from memograd.memo._trace import CallNode, Trace, trace, traced
 from memograd.memo.store import (
     MemoStore,

@@ -1,34 +1,56 @@
-"""The cache behind `@memoize`: storage, LRU order, statistics and one computation per key.
+"""The cache behind `@memoize`: entries, LRU order and one computation per key.
 
-Thread safety, and why the hit path takes no lock:
+Layout. A stored result is an *entry*, a plain list (fields `KEY`... below). `table` maps
+`hash(key)` to the entries with that hash, chained through `CNEXT`/`CPREV` (more than one
+only on a hash collision); a lookup compares keys with `is`, then `==`, as a dict does. The
+key is hashed once per call, by the caller, and never again: the tables are keyed by that
+int, so storing, evicting and cleaning up run no `__hash__` or `__eq__` of the user.
+`index` maps keys made only of ints and strs (hashing those is C code: invisible, cheap)
+straight to their entry, or for an unbounded cache to the result; generated wrappers look
+those up without calling `hash()`. A bounded cache also keeps `order`, an `OrderedDict` of
+its entries, least recently used first, under a `TOKEN` each (a plain `object()`: its hash
+and `==` are C code, so no `OrderedDict` operation ever runs user code, or sees another
+one half done). Computations in progress are entries in `inflight`, chained as in `table`.
 
-* An unbounded cache is a plain `dict`. Entries are only added (under the lock) or cleared;
-  a hit is one `dict.get`, a single C call that the GIL makes atomic, so a reader sees an
-  entry either absent (and takes the locked miss path) or complete.
-* A bounded (LRU) cache is an `OrderedDict`. A hit is `get` then `move_to_end`, two C calls
-  without a lock; if another thread evicts the key in between, `move_to_end` raises KeyError,
-  which is ignored (the value read is still the right one). Inserting and evicting happen
-  under the lock.
-* Hits on a wrapper's fast path are counted with `hits += 1` on a closure variable: on
-  CPython with the GIL, a thread switch happens only where the interpreter checks its "eval
-  breaker": on function entry, backward jumps and calls (3.10+). Loading, adding and storing
-  an int contains none of these, so no increment is lost (the concurrency test checks it with
-  8 threads). Other counts use `itertools.count`, whose `next()` is one C call. A free-
-  threaded (no-GIL) build could lose fast-path increments; nothing else depends on them.
-  `cache_clear()` records the counts as a new zero (the wrappers keep their counters).
-* A miss registers the key in `inflight` with one `dict.setdefault` (atomic): the thread
-  whose entry went in owns the computation; it looks at the cache once more (another owner
-  may have just finished) and computes. A thread finding another's entry waits for it: the
-  first waiter makes a lock (under the store's lock) that the owner releases when done. The
-  owner publishes its result or exception (which is not cached), marks the entry finished
-  and only then looks for that lock, while a waiter makes the lock and only then checks
-  `finished`, so no waiter sleeps through the end. One computation per key; a waiter's
-  result counts as a hit, a waiter's exception as a miss: `hits + misses` is the number of
-  calls.
+Thread safety, and why nothing takes a lock:
+
+* CPython (with the GIL) switches threads, delivers signals such as KeyboardInterrupt, and
+  on 3.12+ collects garbage only at an "eval breaker" check: function entry, a backward
+  jump, the end of a call. A run of statements made only of loads, stores, `is` tests,
+  int arithmetic and subscripts of lists and of dicts with int or str keys contains no
+  such check, so no other thread sees it half done. Every change of `table`, `index` and
+  `inflight` is such a run, a *step* (marked `# --- step`), which also allocates nothing
+  (3.11 collects garbage on allocation, running finalizers) and keeps what it unlinks in
+  locals until it ends (freeing a result can run its `__del__`). User code (`__hash__`,
+  `__eq__`, the function) runs only between steps. A lock would cost more than a whole hit
+  (an uncontended acquire and release measured 100-250 ns on the 2-core test machine).
+* A hit reads without a lock. A bounded hit moves its token to the end of `order` (one
+  C call, `move_to_end`); if the entry was evicted meanwhile, that raises KeyError, and the
+  result read is still a valid hit.
+* A miss walks the chain of its hash in `table` and in `inflight` (calling `__eq__`, so
+  other threads may run), then in one step registers its entry in `inflight`, unless a
+  chain head changed meanwhile: entries are only ever added at the head, so an unchanged
+  head means no equal key arrived; else it looks again. Finding an equal key in flight, it
+  waits (see `_wait`): the owner's result counts as a hit, its exception (not cached) is
+  raised as a miss; if the owner hit the recursion limit or was interrupted
+  (KeyboardInterrupt), the waiter looks again and may compute itself.
+* The owner publishes its result in one step (inflight -> table, index, order), then
+  evicts while over `maxsize`: `order.popitem(last=False)`, then one step unlinking the
+  victim (unless a `cache_clear()` came in between: its `ROOT` is then an old one).
+  If anything fails, the `except` clause runs one step before any call: the entry leaves
+  `inflight` and is marked finished with the error, even at the recursion limit; the
+  waiters are then woken (and poll, should that wake-up be lost). Every call is counted:
+  `hits + misses` is the number of calls.
+* `cache_clear()` starts a new generation (`root`): an entry is in the cache only while its
+  `ROOT` is the store's, so one found before a concurrent clear is not indexed again.
+* Limits: the steps rely on the GIL. A free-threaded build, or a Python-level trace function
+  (`sys.settrace`: a debugger) running in several threads, can interleave them: results stay
+  right (an entry's key and result never change), but LRU order and `currsize` may drift.
 
 Example:
+    >>> from memograd.memo._stats import Stats
     >>> store = Store(None, Stats(), "f", lambda n: n * n)
-    >>> store.lookup(3, (3,), None), store.lookup(3, (3,), None)
+    >>> store.find(3, hash(3), NOINDEX, (3,), None), store.find(3, hash(3), NOINDEX, (3,), None)
     (9, 9)
     >>> store.info()
     CacheInfo(hits=1, misses=1, maxsize=None, currsize=1)
@@ -36,89 +58,39 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from memograd.memo import _deep, _trace
-from memograd.memo._keys import MISS
+from memograd.memo._keys import MISS, _Tag
+from memograd.memo._stats import CacheInfo, Stats
 
+# Fields of an entry. The key, its result (MISS while computing), the hash chain, its key in
+# `order` (bounded), the generation it was stored in (None once evicted), the hash, the key
+# it is indexed under; while computing: the owner thread, whether it finished, its error, the
+# lock waiters block on.
+KEY, RESULT, CNEXT, CPREV, TOKEN, ROOT, HASH, INDEXED = range(8)
+OWNER, FINISHED, ERROR, DONE = range(8, 12)
+
+NOINDEX: Final = _Tag("noindex")
+"""`INDEXED` of an entry no `index` key points to (its key is not made of ints and strs)."""
+
+# Bound at import: memoized code may replace builtins (`builtins.len = memoize(len)`).
+_len, _isinstance = len, isinstance
+_new_token = object
 _get_ident = threading.get_ident
+_allocate_lock = threading.Lock
 _STATE = _trace.STATE
 _THREADS_GET = _deep.THREADS.get
 _IN_PLACE = _deep.IN_PLACE
 _MODE, _LEVELS = _deep.MODE, _deep.LEVELS
-_allocate_lock = threading.Lock
-# Fields of a computation in progress, a plain list (cheaper to make than an object, and one
-# is made per miss): the owner's thread ident, whether it finished, its result or error, and
-# the lock waiters block on (made by the first waiter only; see `Store.compute`).
-_OWNER, _FINISHED, _RESULT, _ERROR, _DONE = range(5)
-
-
-class CacheInfo(NamedTuple):
-    """Statistics of a memoized function, as `functools.lru_cache` reports them."""
-
-    hits: int
-    misses: int
-    maxsize: int | None
-    currsize: int
-
-
-def _count_value(counter: itertools.count[int]) -> int:
-    # repr is "count(N)"; reading it does not advance the counter.
-    return int(repr(counter)[6:-1])
-
-
-class Stats:
-    """Hit and miss counters, exact under concurrent use without a lock (see module doc)."""
-
-    __slots__ = (
-        "_fast_hits",
-        "_hit_counter",
-        "_hits_zero",
-        "_miss_counter",
-        "_misses_zero",
-        "hit",
-        "miss",
-    )
-
-    def __init__(self) -> None:
-        self._hit_counter = itertools.count()
-        self._miss_counter = itertools.count()
-        self.hit = self._hit_counter.__next__
-        self.miss = self._miss_counter.__next__
-        self._fast_hits: list[Callable[[], int]] = []
-        self._hits_zero = 0
-        self._misses_zero = 0
-
-    def add_fast_hits(self, read: Callable[[], int]) -> None:
-        """Include the hits a wrapper counts itself (`read` returns its running total)."""
-        self._fast_hits.append(read)
-
-    def _all_hits(self) -> int:
-        return _count_value(self._hit_counter) + sum(read() for read in self._fast_hits)
-
-    @property
-    def hits(self) -> int:
-        return self._all_hits() - self._hits_zero
-
-    @property
-    def misses(self) -> int:
-        return _count_value(self._miss_counter) - self._misses_zero
-
-    def reset(self) -> None:
-        self._hits_zero = self._all_hits()
-        self._misses_zero = _count_value(self._miss_counter)
-
-
-def _no_fallback(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-    raise AssertionError("a wrapper passed key=MISS without a content-key fallback")
+_POLL_SECONDS = 0.05  # a waiter re-checks this often, should its wake-up never come
 
 
 class Store:
-    """One cache: `dict` (unbounded) or LRU `OrderedDict` (bounded), with its computations.
+    """One cache: entries by hash, an index of int/str keys, LRU order, computations.
 
     Args:
         maxsize: None for unbounded, 0 for no storage (calls still counted), else the bound.
@@ -128,129 +100,125 @@ class Store:
     """
 
     __slots__ = (
-        "data",
+        "bounded",
         "func",
-        "get",
+        "index",
         "inflight",
-        "lock",
         "maxsize",
         "name",
+        "order",
+        "root",
+        "size",
         "stats",
-        "touch",
-        "unhashable",
+        "table",
     )
 
     def __init__(
         self, maxsize: int | None, stats: Stats, name: str, func: Callable[..., Any]
     ) -> None:
         self.maxsize = maxsize
-        self.data: dict[Hashable, Any] = {} if maxsize is None else OrderedDict()
+        self.bounded = maxsize is not None
         self.stats = stats
         self.name = name
         self.func = func
-        self.lock = threading.Lock()
-        self.inflight: dict[Hashable, list[Any]] = {}
-        # The hit path: a lock-free `get`, then for a bounded cache `touch` marks the key as
-        # most recently used (None when unbounded).
-        self.get: Callable[[Hashable, Any], Any] = self.data.get
-        self.touch: Callable[[Hashable], None] | None = (
-            None if maxsize is None else self.data.move_to_end  # type: ignore[attr-defined]
-        )
-        # Called by `compute` for key=MISS: a fast path found the arguments unhashable and
-        # leaves it to its wrapper to build a content key (outside its `except` block, so the
-        # function's own exceptions are not chained to that TypeError).
-        self.unhashable: Callable[[tuple[Any, ...], dict[str, Any] | None], Any] = _no_fallback
+        self.table: dict[int, list[Any]] = {}
+        self.index: dict[Hashable, Any] = {}
+        self.inflight: dict[int, list[Any]] = {}
+        self.order: OrderedDict[object, list[Any]] = OrderedDict()
+        self.root = object()  # this generation of the cache (see `clear`)
+        self.size = 0
 
     def __len__(self) -> int:
-        return len(self.data)
+        return self.size
 
     def info(self) -> CacheInfo:
-        return CacheInfo(self.stats.hits, self.stats.misses, self.maxsize, len(self.data))
+        return CacheInfo(self.stats.hits, self.stats.misses, self.maxsize, self.size)
 
     def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
+        """Drop every stored result (computations in progress still publish theirs)."""
+        self.order.clear()
+        root = object()
+        # --- step: a new generation, and the table emptied (dict.clear empties, then frees)
+        self.root = root
+        self.size = 0
+        self.table.clear()
+        # Published between the two clears: an entry whose token is in `order` but which is
+        # not in `table` (its ROOT is the old one: evicting it changes nothing), and index
+        # entries that are cleared now. Both harmless.
+        self.index.clear()
 
-    def lookup(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-        """The value for `key`, computing `func(*args, **kwargs)` on a miss."""
-        result = self.get(key, MISS)
-        if result is MISS:
-            return self.compute(key, args, kwargs)
-        if self.touch is not None:
-            try:  # noqa: SIM105 (contextlib.suppress costs a Python-level call on every hit)
-                self.touch(key)
-            except KeyError:  # evicted by another thread since the get: still a valid hit
-                pass
-        self.stats.hit()
-        if _STATE.active:
-            _trace.leaf(self.name, args, kwargs, result)
-        return result
+    def find(
+        self,
+        key: Hashable,
+        h: int,
+        indexed: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+    ) -> Any:
+        """The result for `key` (whose hash is `h`): stored, or computed once across threads.
 
-    def traced_hit(self, args: tuple[Any, ...], kwargs: dict[str, Any] | None, result: Any) -> Any:
-        """Count a hit found by a wrapper's fast path while a trace is active, and record it."""
-        self.stats.hit()
-        _trace.leaf(self.name, args, kwargs, result)
-        return result
-
-    def compute(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-        """The miss path: one computation per key across threads, deep-recursion retry.
-
-        Only C-level operations run between the call and the release of waiters, so an
-        exception raised near the recursion limit still cleans up (see `_deep`).
+        `indexed` is `key` if it may go into `index` (made of ints and strs), else NOINDEX.
+        Calls `func(*args, **kwargs)` on a miss; retries a computation that hit the
+        recursion limit deeper (see `_deep`).
         """
-        if key is MISS:
-            return self.unhashable(args, kwargs)
-        ident = _get_ident()
         stats = self.stats
-        pending: list[Any] | None = None
-        if self.maxsize != 0:
-            data = self.data
-            inflight = self.inflight
-            while True:
-                mine: list[Any] = [ident, False, None, None, None]
-                pending = inflight.setdefault(key, mine)
-                if pending is mine:
-                    result = data.get(key, MISS)
-                    if result is MISS:
-                        break  # this thread computes the key
-                    # Another owner stored it between our first look and now: a hit.
-                    del inflight[key]
-                    mine[_RESULT] = result
-                    mine[_FINISHED] = True
-                    done = mine[_DONE]
-                    if done is not None:
-                        done.release()
-                    return self._hit(key, args, kwargs, result)
-                if pending[_OWNER] == ident:
-                    # The key calls itself in this thread (a cycle): waiting would deadlock,
-                    # so compute without caching, as the bare function would.
-                    pending = None
-                    break
-                with self.lock:  # one waiter makes the lock the others wait on too
-                    done = pending[_DONE]
-                    if done is None:
-                        done = pending[_DONE] = _allocate_lock()
-                        done.acquire()
-                if not pending[_FINISHED]:
-                    done.acquire()
-                    done.release()  # wake the next waiter
-                error = pending[_ERROR]
-                if error is None:
-                    return self._hit(key, args, kwargs, pending[_RESULT])
-                if not isinstance(error, RecursionError):
-                    stats.miss()
-                    raise error
-                # The owner ran out of stack and retries deeper: look again.
-
-        state = _THREADS_GET(ident)
-        outermost = state is None
-        if state is None:
-            state = _deep.enter(ident, _IN_PLACE)
-        in_place = state[_MODE] == _IN_PLACE
-        func = self.func
+        table = self.table
+        inflight = self.inflight
+        ident = _get_ident()
+        mine: list[Any] | None = None
+        state: list[int] | None = None
+        outermost = in_place = False
         levels = 0
         token = None
-        try:  # everything after registering `pending` is inside: it must always be finished
+        if self.maxsize != 0:
+            while True:
+                head = table.get(h)
+                entry = head
+                while entry is not None:
+                    found = entry[KEY]
+                    if found is key or found == key:
+                        return self._hit(entry, indexed, args, kwargs)
+                    entry = entry[CNEXT]
+                first = inflight.get(h)
+                entry = first
+                while entry is not None:
+                    found = entry[KEY]
+                    if found is key or found == key:
+                        break
+                    entry = entry[CNEXT]
+                if entry is not None:
+                    if entry[OWNER] == ident:
+                        # The key calls itself in this thread (a cycle): waiting would deadlock,
+                        # so compute without caching, as the bare function would.
+                        break
+                    _wait(entry, stats)
+                    error = entry[ERROR]
+                    if error is None:
+                        return self._hit(entry, indexed, args, kwargs)
+                    if _isinstance(error, Exception) and not _isinstance(error, RecursionError):
+                        stats.miss()
+                        raise error
+                    continue  # the owner retries deeper, or was interrupted: look again
+                mark = _new_token() if self.bounded else None
+                entry = [key, MISS, None, None, mark, None, h, indexed, ident, False, None, None]
+                # --- step: register, unless a chain changed while keys were compared
+                now_head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
+                now_first = inflight[h] if h in inflight else None  # noqa: SIM401
+                if now_head is head and now_first is first:
+                    entry[CNEXT] = first
+                    if first is not None:
+                        first[CPREV] = entry
+                    inflight[h] = entry
+                    mine = entry
+                    break
+        # From here on `mine` is registered: everything is inside the `try`.
+        func = self.func
+        try:
+            state = _THREADS_GET(ident)
+            if state is None:
+                outermost = True
+                state = _deep.enter(ident, _IN_PLACE)
+            in_place = state[_MODE] == _IN_PLACE
             if _STATE.active:
                 token = _trace.begin(self.name, args, kwargs)
             if in_place and not outermost:
@@ -262,7 +230,7 @@ class Store:
                 result = func(*args, **kwargs)
             else:
                 # A plain call keeps a recursion through the wrapper free of C recursion.
-                n = len(args)
+                n = _len(args)
                 if n == 1:
                     result = func(args[0])
                 elif n == 2:
@@ -273,68 +241,175 @@ class Store:
                     result = func()
                 else:
                     result = func(*args)
+            if mine is not None:
+                self._publish(mine, result)
         except BaseException as error:
+            if mine is not None and not mine[FINISHED]:
+                # --- step, before any call (it must run even at the recursion limit):
+                # leave `inflight`, publish the error to the waiters
+                before = mine[CPREV]
+                after = mine[CNEXT]
+                if after is not None:
+                    after[CPREV] = before
+                if before is not None:
+                    before[CNEXT] = after
+                elif h in inflight and inflight[h] is mine:
+                    if after is None:
+                        del inflight[h]
+                    else:
+                        inflight[h] = after
+                mine[ERROR] = error
+                mine[FINISHED] = True
             if levels:
-                state[_LEVELS] = levels - 1
-            if pending is not None:
-                # Publish, mark finished, then wake waiters (if one made a lock): inline C-level
-                # steps only, no Python call, as this may run at the recursion limit.
-                del self.inflight[key]
-                pending[_ERROR] = error
-                pending[_FINISHED] = True
-                done = pending[_DONE]
-                if done is not None:
-                    done.release()
-            recursion = isinstance(error, RecursionError)
-            # Inside an in-place attempt a RecursionError is retried by the outermost call,
-            # which computes this key again: count it then, not now.
-            if not (recursion and in_place):
-                stats.miss()
-            if token is not None:
-                if outermost and recursion:
-                    _trace.discard(token)
-                else:
-                    _trace.fail(token, error)
+                state[_LEVELS] = levels - 1  # type: ignore[index]
+            try:
+                recursion = _isinstance(error, RecursionError)
+                # Inside an in-place attempt a RecursionError is retried by the outermost
+                # call, which computes this key again: count it then, not now.
+                if not (recursion and in_place):
+                    stats.miss()
+                if token is not None:
+                    if outermost and recursion:
+                        _trace.discard(token)
+                    else:
+                        _trace.fail(token, error)
+            finally:
+                if mine is not None:
+                    done = mine[DONE]
+                    if done is not None:
+                        done.release()
             if outermost:
                 try:
                     if recursion:
-                        return _deep.run_deep(self.compute, key, args, kwargs)
+                        return _deep.run_deep(self.find, key, h, indexed, args, kwargs)
                 finally:
                     _deep.leave(ident)
             raise
         if levels:
             state[_LEVELS] = levels - 1
-        if pending is not None:
-            if self.maxsize is None:
-                self.data[key] = result
-            else:
-                with self.lock:
-                    data = self.data
-                    data[key] = result
-                    if len(data) > self.maxsize:
-                        data.popitem(last=False)  # type: ignore[call-arg]
-            del self.inflight[key]
-            pending[_RESULT] = result
-            pending[_FINISHED] = True
-            done = pending[_DONE]
-            if done is not None:
-                done.release()
-        stats.miss()
-        if outermost:
-            _deep.leave(ident)
-        if token is not None:
-            _trace.end(token, result)
+        try:
+            stats.miss()
+            if token is not None:
+                _trace.end(token, result)
+        finally:
+            if mine is not None:
+                done = mine[DONE]
+                if done is not None:
+                    done.release()
+            if outermost:
+                _deep.leave(ident)
         return result
 
+    def _publish(self, entry: list[Any], result: Any) -> None:
+        """Move a finished computation from `inflight` to the table, evicting if full."""
+        h = entry[HASH]
+        table = self.table
+        inflight = self.inflight
+        index = self.index
+        indexed = entry[INDEXED]
+        # --- step
+        before = entry[CPREV]
+        after = entry[CNEXT]
+        if after is not None:
+            after[CPREV] = before
+        if before is not None:
+            before[CNEXT] = after
+        elif h in inflight and inflight[h] is entry:
+            if after is None:
+                del inflight[h]
+            else:
+                inflight[h] = after
+        head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
+        entry[CPREV] = None
+        entry[CNEXT] = head
+        if head is not None:
+            head[CPREV] = entry
+        table[h] = entry
+        entry[RESULT] = result
+        entry[ROOT] = self.root
+        if indexed is not NOINDEX:
+            # The value replaced is kept alive until the step ends; no call in a step.
+            replaced = index[indexed] if indexed in index else None  # noqa: F841, SIM401
+            index[indexed] = entry if self.bounded else result
+        if self.bounded:
+            self.order[entry[TOKEN]] = entry  # C code only: the token's hash and == are
+        self.size += 1
+        entry[FINISHED] = True
+        # --- end of step
+        if self.bounded:
+            while self.size > self.maxsize:  # type: ignore[operator]
+                try:
+                    victim = self.order.popitem(last=False)[1]
+                except KeyError:  # emptied by a concurrent clear
+                    break
+                self._unlink(victim)
+
+    def _unlink(self, victim: list[Any]) -> None:
+        """Remove an entry popped from `order` from the table and the index."""
+        table = self.table
+        index = self.index
+        # --- step (the caller keeps `victim` alive past it)
+        if victim[ROOT] is not self.root:  # stored before a cache_clear(): not counted
+            return
+        victim[ROOT] = None
+        h = victim[HASH]
+        before = victim[CPREV]
+        after = victim[CNEXT]
+        if after is not None:
+            after[CPREV] = before
+        if before is not None:
+            before[CNEXT] = after
+        elif h in table and table[h] is victim:
+            if after is None:
+                del table[h]
+            else:
+                table[h] = after
+        key = victim[INDEXED]
+        if key is not NOINDEX and key in index and index[key] is victim:
+            del index[key]
+        self.size -= 1
+
     def _hit(
-        self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any] | None, result: Any
+        self,
+        entry: list[Any],
+        indexed: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
     ) -> Any:
-        if self.touch is not None:
-            try:  # noqa: SIM105 (see lookup)
-                self.touch(key)
-            except KeyError:
+        """A hit found by `find`: index the key, mark as most recent, count and trace it."""
+        index = self.index
+        # --- step
+        if indexed is not NOINDEX and entry[ROOT] is self.root:  # (not evicted nor cleared)
+            replaced = index[indexed] if indexed in index else None  # noqa: F841, SIM401
+            index[indexed] = entry if self.bounded else entry[RESULT]
+            entry[INDEXED] = indexed
+        if self.bounded:
+            try:  # noqa: SIM105 (contextlib.suppress costs a Python-level call)
+                self.order.move_to_end(entry[TOKEN])
+            except KeyError:  # evicted meanwhile: still a valid hit
                 pass
         self.stats.hit()
+        result = entry[RESULT]
         if _STATE.active:
             _trace.leaf(self.name, args, kwargs, result)
         return result
+
+
+def _wait(pending: list[Any], stats: Stats) -> None:
+    """Block until the computation `pending` finished (woken by its owner, or polling)."""
+    if pending[FINISHED]:
+        return
+    lock = _allocate_lock()
+    lock.acquire()
+    # --- step: the first waiter's lock is the one the owner releases
+    done = pending[DONE]
+    if done is None:
+        pending[DONE] = done = lock
+    try:
+        while not pending[FINISHED]:
+            if done.acquire(timeout=_POLL_SECONDS):
+                done.release()  # pass the wake-up on to the next waiter
+                return
+    except BaseException:
+        stats.miss()  # interrupted while waiting: the call still counts
+        raise

@@ -30,11 +30,14 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from memograd._errors import invalid_type, invalid_value
-from memograd.memo import _trace
-from memograd.memo._cache import CacheInfo, Stats, Store
-from memograd.memo._keys import MISS, Unkeyable, make_key, unkeyable_error, values_key
+from memograd.memo._cache import NOINDEX, Store
+from memograd.memo._keys import find_unkeyable, make_key, unkeyable_error, values_key
 from memograd.memo._methods import InstanceStores, is_method, method_wrapper
-from memograd.memo._signature import build, function_name, mirror
+from memograd.memo._signature import mirror
+from memograd.memo._stats import CacheInfo, Stats
+from memograd.memo._wrappers import generate
+
+_hash = hash  # bound at import: memoized code may replace builtins
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,7 +102,8 @@ def memoize(
 
     Args:
         maxsize: None (default) keeps every result; a positive integer keeps that many,
-            evicting the least recently used; 0 stores nothing but still counts calls.
+            evicting the least recently used; 0 (or a negative number, as in
+            `functools.lru_cache`) stores nothing but still counts calls.
         typed: if True, arguments of different types (`1` and `1.0`) are cached separately.
         key: a function called with the call's arguments that returns the hashable cache key
             (replaces content keys, e.g. `key=lambda x, *_: x.shape`).
@@ -134,7 +138,7 @@ def memoize(
         if maxsize is not None:
             raise TypeError("memoize() got `maxsize` both positionally and by keyword.")
         maxsize = func_or_maxsize
-    _check_options(maxsize, typed, key)
+    maxsize = _check_options(maxsize, typed, key)
 
     def decorator(func: Callable[P, R]) -> Memoized[P, R]:
         return _decorate(func, maxsize, typed, key)
@@ -173,21 +177,21 @@ def _with_store(
     return decorator if func is None else decorator(func)
 
 
-def _check_options(maxsize: Any, typed: Any, key: Any) -> None:
-    if maxsize is not None and (
-        isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0
-    ):
-        raise invalid_value("maxsize", "None or an integer >= 0", maxsize)
+def _check_options(maxsize: Any, typed: Any, key: Any) -> int | None:
+    """Validate the options; returns `maxsize` with a negative one made 0 (as lru_cache)."""
+    if maxsize is not None and (isinstance(maxsize, bool) or not isinstance(maxsize, int)):
+        raise invalid_value("maxsize", "None or an integer", maxsize)
     if not isinstance(typed, bool):
         raise invalid_type("typed", "a bool", typed)
     if key is not None and not callable(key):
         raise invalid_type("key", "a callable or None", key)
+    return None if maxsize is None else max(maxsize, 0)
 
 
 def _decorate(
     func: Callable[..., Any], maxsize: int | None, typed: bool, key: Callable[..., Hashable] | None
 ) -> Any:
-    _check_options(maxsize, typed, key)
+    maxsize = _check_options(maxsize, typed, key)
     if not callable(func):
         raise TypeError(
             f"memoize expects a callable to decorate. Received: {func!r} of type "
@@ -200,17 +204,17 @@ def _decorate(
     name = getattr(func, "__name__", type(func).__name__)
     stats = Stats()
     stores: _Single | InstanceStores
-    wrapper: Callable[..., Any] | None
     if signature is not None and is_method(func, signature):
         wrapper, stores = method_wrapper(func, signature, name, maxsize, typed, key, stats)
     else:
         store = Store(maxsize, stats, name, func)
         stores = _Single(store)
-        wrapper = None
-        if key is None and not typed and signature is not None:
-            wrapper = _mirrored_wrapper(func, signature, name, store)
-        if wrapper is None:
-            wrapper = _generic_wrapper(func, signature, store, typed, key)
+        if key is not None:
+            wrapper = _keyed_wrapper(store, key)
+        elif typed:
+            wrapper = _typed_wrapper(func, signature, store)
+        else:
+            wrapper = _generated_wrapper(func, signature, name, store)
 
     def cache_info() -> CacheInfo:
         return CacheInfo(stats.hits, stats.misses, maxsize, stores.size())
@@ -220,7 +224,11 @@ def _decorate(
         stats.reset()
 
     def cache_parameters() -> dict[str, Any]:
-        return {"maxsize": maxsize, "typed": typed, "key": key}
+        # As functools: {"maxsize", "typed"}; a key function is reported when there is one.
+        parameters: dict[str, Any] = {"maxsize": maxsize, "typed": typed}
+        if key is not None:
+            parameters["key"] = key
+        return parameters
 
     functools.update_wrapper(wrapper, func)
     controls: Any = wrapper
@@ -237,143 +245,72 @@ class _Single:
         self.store = store
 
     def size(self) -> int:
-        return len(self.store)
+        return self.store.size
 
     def clear(self) -> None:
         self.store.clear()
 
 
-def _generic_wrapper(
-    func: Callable[..., Any],
-    signature: inspect.Signature | None,
-    store: Store,
-    typed: bool,
-    key: Callable[..., Hashable] | None,
+def _generated_wrapper(
+    func: Callable[..., Any], signature: inspect.Signature | None, name: str, store: Store
 ) -> Callable[..., Any]:
-    lookup = store.lookup
+    """The generated fast-path wrapper (see `_wrappers`), with its content-key fallbacks."""
+    find = store.find
 
-    if key is not None:
-        user_key = key
-
-        def keyed_wrapper(*args: Any, **kwargs: Any) -> Any:
-            k = user_key(*args, **kwargs)
-            try:
-                hash(k)
-            except TypeError:
-                raise TypeError(
-                    f"The `key` function given to memoize must return a hashable value. "
-                    f"Received: a {type(k).__name__}"
-                ) from None
-            return lookup(k, args, kwargs)
-
-        return keyed_wrapper
-
-    def build_key(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-        try:
-            return make_key(args, kwargs, typed)
-        except Unkeyable as error:
-            raise unkeyable_error(func, signature, error) from None
-
-    if typed:
-
-        def typed_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return lookup(build_key(args, kwargs), args, kwargs)
-
-        return typed_wrapper
-
-    get = store.get
-    touch = store.touch
-    compute = store.compute
-    traced_hit = store.traced_hit
-    state = _trace.STATE
-    store.unhashable = lambda args, kwargs: lookup(build_key(args, kwargs), args, kwargs)
-    fast_hits = 0  # hits of the fast path; see _cache.Stats for why `+= 1` is exact
-    store.stats.add_fast_hits(lambda: fast_hits)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nonlocal fast_hits
-        if kwargs:
-            return lookup(build_key(args, kwargs), args, kwargs)
-        # Fast path: hashable positional arguments are their own key (`make_key` agrees).
-        k: Any = args
-        try:
-            result = get(k, MISS)
-        except TypeError:  # unhashable: `compute` hands key=MISS to `store.unhashable`
-            result = k = MISS
-        if result is MISS:
-            return compute(k, args, None)
-        if state.active:
-            return traced_hit(args, None, result)
-        if touch is not None:
-            try:  # noqa: SIM105 (contextlib.suppress costs a Python-level call on every hit)
-                touch(k)
-            except KeyError:  # evicted by another thread since the get
-                pass
-        fast_hits += 1
-        return result
-
-    return wrapper
-
-
-_TEMPLATE = """\
-def __make__({make_params}):
-    _mg_hits = 0  # hits of this fast path; see _cache.Stats for why `+= 1` is exact
-
-    def {name}({params}):
-        nonlocal _mg_hits
-        _mg_k = {key}
-        try:
-            # `_mg_fast` is the cache's `get`; while tracing, one that always misses, so the
-            # miss path finds and records the hit (see _trace.register_switch).
-            _mg_r = _mg_fast(_mg_k, _mg_MISS)
-        except TypeError:  # unhashable: the miss path builds a content key (key=MISS says so)
-            _mg_r = _mg_k = _mg_MISS
-        if _mg_r is _mg_MISS:
-            return _mg_compute(_mg_k, {args}, {kwargs}){touch}
-        _mg_hits += 1
-        return _mg_r
-
-    def _mg_read_hits():
-        return _mg_hits
-
-    return {name}, _mg_read_hits
-"""
-
-
-_TOUCH = """
-        try:
-            _mg_touch(_mg_k)  # bounded: mark as most recently used
-        except KeyError:  # evicted by another thread since the get: still a valid hit
-            pass"""
-
-
-def _always_miss(key: Hashable, default: Any) -> Any:
-    hash(key)  # unhashable keys still raise TypeError, as `dict.get` does
-    return default
-
-
-def _mirrored_wrapper(
-    func: Callable[..., Any], signature: inspect.Signature, name: str, store: Store
-) -> Callable[..., Any] | None:
-    """A wrapper with `func`'s own parameters, or None if the signature does not allow it."""
-    fragments = mirror(signature)
-    if fragments is None:
-        return None
-
-    def slow(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+    def by_values(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        # A mirrored signature: the key of the parameter values, in signature order.
         values = args + tuple(kwargs.values()) if kwargs else args
         try:
             k = values_key(values)
-        except Unkeyable as error:
-            raise unkeyable_error(func, signature, error) from None
-        return store.lookup(k, args, kwargs)
+            h = _hash(k)
+        except TypeError:
+            raise unkeyable_error(func, signature, find_unkeyable(values, None)) from None
+        return find(k, h, NOINDEX, args, kwargs)
 
-    store.unhashable = slow
-    env = {"_mg_touch": store.touch, "_mg_MISS": MISS, "_mg_compute": store.compute}
-    touch = "" if store.touch is None else _TOUCH
-    wrapper, read_hits = build(
-        _TEMPLATE, func, fragments, function_name(name, signature), env, touch=touch
-    )
-    store.stats.add_fast_hits(read_hits)
-    _trace.register_switch(wrapper, store.get, _always_miss)
-    return wrapper
+    def by_call(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        # A `(*args, **kwargs)` signature: positional content keys, then keywords.
+        try:
+            k = make_key(args, kwargs, False)
+            h = _hash(k)
+        except TypeError:
+            raise unkeyable_error(func, signature, find_unkeyable(args, kwargs)) from None
+        return find(k, h, NOINDEX, args, kwargs)
+
+    if signature is not None and mirror(signature) is not None:
+        return generate(func, signature, name, store, by_values)
+    return generate(func, None, name, store, by_call, by_call)
+
+
+def _typed_wrapper(
+    func: Callable[..., Any], signature: inspect.Signature | None, store: Store
+) -> Callable[..., Any]:
+    find = store.find
+
+    def typed_wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            k = make_key(args, kwargs, True)
+            h = _hash(k)
+        except TypeError:
+            error = unkeyable_error(func, signature, find_unkeyable(args, kwargs))
+        else:
+            return find(k, h, NOINDEX, args, kwargs)
+        raise error  # outside the `except`: nothing to chain
+
+    return typed_wrapper
+
+
+def _keyed_wrapper(store: Store, key: Callable[..., Hashable]) -> Callable[..., Any]:
+    find = store.find
+
+    def keyed_wrapper(*args: Any, **kwargs: Any) -> Any:
+        k = key(*args, **kwargs)
+        try:
+            h = _hash(k)
+        except TypeError:
+            raise TypeError(
+                f"The `key` function given to memoize must return a hashable value. "
+                f"Received: a {type(k).__name__}"
+            ) from None
+        return find(k, h, NOINDEX, args, kwargs)
+
+    return keyed_wrapper

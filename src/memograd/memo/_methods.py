@@ -31,8 +31,11 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from memograd.memo._cache import Stats, Store
-from memograd.memo._keys import Unkeyable, make_key, unkeyable_error
+from memograd.memo._cache import NOINDEX, Store
+from memograd.memo._keys import Unkeyable, find_unkeyable, make_key, unkeyable_error
+from memograd.memo._stats import Stats
+
+_hash = hash  # bound at import: memoized code may replace builtins
 
 
 def is_method(func: Callable[..., Any], signature: inspect.Signature) -> bool:
@@ -65,15 +68,24 @@ def method_wrapper(
         store = store_for(self)
         if user_key is not None:
             k = user_key(self, *args, **kwargs)
+            try:
+                h = _hash(k)
+            except TypeError:
+                raise TypeError(
+                    f"The `key` function given to memoize must return a hashable value. "
+                    f"Received: a {type(k).__name__}"
+                ) from None
         else:
             try:
                 k = make_key(args, kwargs, typed)
-            except Unkeyable as error:
+                h = _hash(k)
+            except TypeError:
+                error = find_unkeyable(args, kwargs)
                 shifted = error.position + 1 if isinstance(error.position, int) else error.position
                 raise unkeyable_error(
                     func, signature, Unkeyable(shifted, error.outer, error.inner)
                 ) from None
-        return store.lookup(k, (self, *args), kwargs)
+        return store.find(k, h, NOINDEX, (self, *args), kwargs)
 
     return method_wrapper, stores
 
@@ -116,7 +128,7 @@ class InstanceStores:
         return entry[0]
 
     def size(self) -> int:
-        return sum(len(store) for store, _ in list(self.by_id.values()))
+        return sum(store.size for store, _ in list(self.by_id.values()))
 
     def clear(self) -> None:
         for store, _ in list(self.by_id.values()):

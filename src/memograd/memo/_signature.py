@@ -33,6 +33,7 @@ class Mirrored:
         args: a tuple expression of the positional parameters, `(a, b, )`.
         kwargs: a dict expression of the keyword-only parameters, or `None`.
         key: the cache key expression: the single parameter, or a tuple of all of them.
+        names: the parameters in the order of `key`.
         defaults: `{_mg_default_<i>: default value}`.
     """
 
@@ -40,6 +41,7 @@ class Mirrored:
     args: str
     kwargs: str
     key: str
+    names: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,6 +84,7 @@ def mirror(signature: inspect.Signature) -> Mirrored | None:
             "{" + ", ".join(f"{n!r}: {n}" for n in keyword_only) + "}" if keyword_only else "None"
         ),
         key=every[0] if len(every) == 1 else "(" + ", ".join(every) + ",)",
+        names=tuple(every),
         defaults=defaults,
     )
 
@@ -104,12 +107,14 @@ def build(
     fragments: Mirrored,
     name: str,
     env: dict[str, Any],
+    space: dict[str, Any] | None = None,
     **extra: str,
 ) -> Any:
     """Compile `template` (a `__make__(<env names>, <defaults>)` factory) and call it.
 
     `template` is formatted with `name`, the fragments and `extra`; `{env}` and
-    `{defaults}` become the factory's parameters.
+    `{defaults}` become the factory's parameters, `space` the code's globals (a global costs
+    nothing per call, while every closure variable is copied into each call's frame).
     """
     names = list(env) + list(fragments.defaults)
     source = template.format(
@@ -124,5 +129,9 @@ def build(
     namespace: dict[str, Any] = {}
     label = getattr(func, "__qualname__", name)
     code = compile(source, f"<generated wrapper of {label}>", "exec")
-    exec(code, {"__name__": getattr(func, "__module__", None) or __name__}, namespace)
+    exec(
+        code,
+        {"__name__": getattr(func, "__module__", None) or __name__, **(space or {})},
+        namespace,
+    )
     return namespace["__make__"](**env, **fragments.defaults)

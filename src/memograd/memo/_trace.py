@@ -50,19 +50,19 @@ _switch_lock = threading.Lock()
 _switchable: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()  # gone when unused
 
 
-def register_switch(wrapper: Callable[..., Any], off: Any, on: Any) -> None:
-    """Let `trace()` switch a generated wrapper's global `_mg_fast` between `off` and `on`.
+def register_switch(wrapper: Callable[..., Any], switches: dict[str, tuple[Any, Any]]) -> None:
+    """Let `trace()` switch globals of a generated wrapper: `{name: (off, on)}`.
 
-    Generated wrappers read what depends on tracing from one global of their own (for
-    `@memoize`, the cache lookup: while tracing, one that always misses so hits are recorded
-    by the miss path; for `@traced`, the function to call). Not tracing then costs nothing
-    on their hot path: not even a flag check.
+    Generated wrappers read what depends on tracing from globals of their own (for
+    `@memoize`, the cache's tables: while tracing, empty ones, so every call reaches the
+    miss path, which records it; for `@traced`, the function to call). Not tracing then
+    costs nothing on their hot path: not even a flag check.
     """
     space = wrapper.__globals__
-    space["_mg_fast_off"] = off
-    space["_mg_fast_on"] = on
+    space["_mg_switches"] = switches
     with _switch_lock:
-        space["_mg_fast"] = on if STATE.active else off
+        for name, (off, on) in switches.items():
+            space[name] = on if STATE.active else off
         _switchable.add(wrapper)
 
 
@@ -70,7 +70,8 @@ def _switch_all(active: bool) -> None:
     """Point every live generated wrapper at its tracing or plain path (under `_switch_lock`)."""
     for wrapper in list(_switchable):
         space = wrapper.__globals__
-        space["_mg_fast"] = space["_mg_fast_on" if active else "_mg_fast_off"]
+        for name, (off, on) in space["_mg_switches"].items():
+            space[name] = on if active else off
 
 
 @dataclass(eq=False)
@@ -317,7 +318,7 @@ def traced(func: Callable[P, R]) -> Callable[P, R]:
         wrapper, recording = build(
             _TRACED_TEMPLATE, func, fragments, function_name(name, signature), env, call=call_text
         )
-        register_switch(wrapper, call, recording)
+        register_switch(wrapper, {"_mg_fast": (call, recording)})
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
