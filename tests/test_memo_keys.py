@@ -128,3 +128,93 @@ def test_lru_matches_reference_model(calls: list[int], maxsize: int) -> None:
     assert computed == expected_computed
     info = f.cache_info()
     assert (info.hits, info.misses, info.currsize) == (hits, len(expected_computed), len(model))
+
+
+class _Colliding:
+    """A key with a Python-level hash that collides often (hash chains) and a Python `==`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return self.value % 3
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Colliding) and other.value == self.value
+
+    def __repr__(self) -> str:
+        return f"_Colliding({self.value})"
+
+
+def _check_store(func: Any) -> None:
+    """The store's structures agree with each other (internals)."""
+    from memograd.memo._cache import CNEXT, CPREV, HASH, INDEXED, NOINDEX, ROOT, TOKEN
+
+    store = func.__globals__["_mg_find"].__self__
+    entries = []
+    for h, head in store.table.items():
+        assert head[CPREV] is None
+        entry = head
+        while entry is not None:
+            assert entry[HASH] == h and entry[ROOT] is store.root
+            if entry[CNEXT] is not None:
+                assert entry[CNEXT][CPREV] is entry
+            entries.append(entry)
+            entry = entry[CNEXT]
+    assert store.inflight == {}
+    assert len(entries) == store.size == func.cache_info().currsize
+    if store.bounded:
+        assert sorted(map(id, store.order.values())) == sorted(map(id, entries))
+        assert all(store.order[e[TOKEN]] is e for e in entries)
+    for key, value in store.index.items():
+        entry = value if store.bounded else None
+        if entry is not None:
+            assert entry[INDEXED] is not NOINDEX and entry[INDEXED] == key
+            assert any(entry is e for e in entries)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 11)), max_size=80),
+    st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_lru_with_colliding_python_keys_matches_reference_model(
+    calls: list[tuple[bool, int]], maxsize: int | None
+) -> None:
+    # Keys of both kinds: ints (looked up in the index) and `_Colliding` objects (hashed
+    # once, chained on collisions; ints 0-2 share their hash values with them).
+    computed: list[Any] = []
+
+    @memoize(maxsize=maxsize)
+    def f(x: Any) -> Any:
+        computed.append(x)
+        return ("value", x)
+
+    model: OrderedDict[Any, Any] = OrderedDict()
+    expected_computed: list[Any] = []
+    hits = 0
+    for colliding, value in calls:
+        x: Any = _Colliding(value) if colliding else value
+        assert f(x) == ("value", x)
+        if x in model:
+            model.move_to_end(x)
+            hits += 1
+        else:
+            expected_computed.append(x)
+            if maxsize != 0:
+                model[x] = x
+                if maxsize is not None and len(model) > maxsize:
+                    model.popitem(last=False)
+    assert computed == expected_computed
+    info = f.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (hits, len(expected_computed), len(model))
+    _check_store(f)
+    if maxsize:  # the least recently used first, exactly as the model
+        from memograd.memo._cache import KEY
+
+        store = f.__globals__["_mg_find"].__self__  # type: ignore[attr-defined]
+        assert [entry[KEY] for entry in store.order.values()] == list(model)
+    f.cache_clear()
+    _check_store(f)

@@ -171,46 +171,69 @@ class Store:
         levels = 0
         token = None
         if self.maxsize != 0:
-            while True:
-                head = table.get(h)
-                entry = head
-                while entry is not None:
-                    found = entry[KEY]
-                    if found is key or found == key:
-                        return self._hit(entry, indexed, args, kwargs)
-                    entry = entry[CNEXT]
-                first = inflight.get(h)
-                entry = first
-                while entry is not None:
-                    found = entry[KEY]
-                    if found is key or found == key:
+            hit = None
+            try:  # a call failing here (an `__eq__` raised, interrupted) still counts: a miss
+                while True:
+                    head = table.get(h)
+                    entry = head
+                    while entry is not None:
+                        found = entry[KEY]
+                        if found is key or found == key:
+                            break
+                        entry = entry[CNEXT]
+                    if entry is not None:
+                        hit = entry
                         break
-                    entry = entry[CNEXT]
-                if entry is not None:
-                    if entry[OWNER] == ident:
-                        # The key calls itself in this thread (a cycle): waiting would deadlock,
-                        # so compute without caching, as the bare function would.
+                    first = inflight.get(h)
+                    entry = first
+                    while entry is not None:
+                        found = entry[KEY]
+                        if found is key or found == key:
+                            break
+                        entry = entry[CNEXT]
+                    if entry is not None:
+                        if entry[OWNER] == ident:
+                            # The key calls itself in this thread (a cycle): waiting would
+                            # deadlock, so compute without caching, as the bare function would.
+                            break
+                        _wait(entry)
+                        error = entry[ERROR]
+                        if error is None:
+                            hit = entry
+                            break
+                        if _isinstance(error, Exception) and not _isinstance(error, RecursionError):
+                            raise error
+                        continue  # the owner retries deeper, or was interrupted: look again
+                    mark = _new_token() if self.bounded else None
+                    entry = [
+                        key,
+                        MISS,
+                        None,
+                        None,
+                        mark,
+                        None,
+                        h,
+                        indexed,
+                        ident,
+                        False,
+                        None,
+                        None,
+                    ]
+                    # --- step: register, unless a chain changed while keys were compared
+                    now_head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
+                    now_first = inflight[h] if h in inflight else None  # noqa: SIM401
+                    if now_head is head and now_first is first:
+                        entry[CNEXT] = first
+                        if first is not None:
+                            first[CPREV] = entry
+                        inflight[h] = entry
+                        mine = entry
                         break
-                    _wait(entry, stats)
-                    error = entry[ERROR]
-                    if error is None:
-                        return self._hit(entry, indexed, args, kwargs)
-                    if _isinstance(error, Exception) and not _isinstance(error, RecursionError):
-                        stats.miss()
-                        raise error
-                    continue  # the owner retries deeper, or was interrupted: look again
-                mark = _new_token() if self.bounded else None
-                entry = [key, MISS, None, None, mark, None, h, indexed, ident, False, None, None]
-                # --- step: register, unless a chain changed while keys were compared
-                now_head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
-                now_first = inflight[h] if h in inflight else None  # noqa: SIM401
-                if now_head is head and now_first is first:
-                    entry[CNEXT] = first
-                    if first is not None:
-                        first[CPREV] = entry
-                    inflight[h] = entry
-                    mine = entry
-                    break
+            except BaseException:
+                stats.miss()
+                raise
+            if hit is not None:
+                return self._hit(hit, indexed, args, kwargs)
         # From here on `mine` is registered: everything is inside the `try`.
         func = self.func
         try:
@@ -242,7 +265,38 @@ class Store:
                 else:
                     result = func(*args)
             if mine is not None:
-                self._publish(mine, result)
+                # --- step: publish (inflight -> table, index, order); what it replaces stays
+                # referenced by locals until the step ends
+                before = mine[CPREV]
+                after = mine[CNEXT]
+                if after is not None:
+                    after[CPREV] = before
+                if before is not None:
+                    before[CNEXT] = after
+                elif h in inflight and inflight[h] is mine:
+                    if after is None:
+                        del inflight[h]
+                    else:
+                        inflight[h] = after
+                head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
+                mine[CPREV] = None
+                mine[CNEXT] = head
+                if head is not None:
+                    head[CPREV] = mine
+                table[h] = mine
+                mine[RESULT] = result
+                mine[ROOT] = self.root
+                if indexed is not NOINDEX:
+                    index = self.index
+                    replaced = index[indexed] if indexed in index else None  # noqa: F841, SIM401
+                    index[indexed] = mine if self.bounded else result
+                if self.bounded:
+                    self.order[mine[TOKEN]] = mine  # C code only: the token's hash and ==
+                self.size += 1
+                mine[FINISHED] = True
+                # --- end of step
+                if self.bounded and self.size > self.maxsize:  # type: ignore[operator]
+                    self._evict()
         except BaseException as error:
             if mine is not None and not mine[FINISHED]:
                 # --- step, before any call (it must run even at the recursion limit):
@@ -300,49 +354,15 @@ class Store:
                 _deep.leave(ident)
         return result
 
-    def _publish(self, entry: list[Any], result: Any) -> None:
-        """Move a finished computation from `inflight` to the table, evicting if full."""
-        h = entry[HASH]
-        table = self.table
-        inflight = self.inflight
-        index = self.index
-        indexed = entry[INDEXED]
-        # --- step
-        before = entry[CPREV]
-        after = entry[CNEXT]
-        if after is not None:
-            after[CPREV] = before
-        if before is not None:
-            before[CNEXT] = after
-        elif h in inflight and inflight[h] is entry:
-            if after is None:
-                del inflight[h]
-            else:
-                inflight[h] = after
-        head = table[h] if h in table else None  # noqa: SIM401 (a call ends a step)
-        entry[CPREV] = None
-        entry[CNEXT] = head
-        if head is not None:
-            head[CPREV] = entry
-        table[h] = entry
-        entry[RESULT] = result
-        entry[ROOT] = self.root
-        if indexed is not NOINDEX:
-            # The value replaced is kept alive until the step ends; no call in a step.
-            replaced = index[indexed] if indexed in index else None  # noqa: F841, SIM401
-            index[indexed] = entry if self.bounded else result
-        if self.bounded:
-            self.order[entry[TOKEN]] = entry  # C code only: the token's hash and == are
-        self.size += 1
-        entry[FINISHED] = True
-        # --- end of step
-        if self.bounded:
-            while self.size > self.maxsize:  # type: ignore[operator]
-                try:
-                    victim = self.order.popitem(last=False)[1]
-                except KeyError:  # emptied by a concurrent clear
-                    break
-                self._unlink(victim)
+    def _evict(self) -> None:
+        """Evict least recently used entries while the cache holds more than `maxsize`."""
+        order = self.order
+        while self.size > self.maxsize:  # type: ignore[operator]
+            try:
+                victim = order.popitem(last=False)[1]
+            except KeyError:  # emptied by a concurrent clear
+                break
+            self._unlink(victim)
 
     def _unlink(self, victim: list[Any]) -> None:
         """Remove an entry popped from `order` from the table and the index."""
@@ -395,7 +415,7 @@ class Store:
         return result
 
 
-def _wait(pending: list[Any], stats: Stats) -> None:
+def _wait(pending: list[Any]) -> None:
     """Block until the computation `pending` finished (woken by its owner, or polling)."""
     if pending[FINISHED]:
         return
@@ -405,11 +425,7 @@ def _wait(pending: list[Any], stats: Stats) -> None:
     done = pending[DONE]
     if done is None:
         pending[DONE] = done = lock
-    try:
-        while not pending[FINISHED]:
-            if done.acquire(timeout=_POLL_SECONDS):
-                done.release()  # pass the wake-up on to the next waiter
-                return
-    except BaseException:
-        stats.miss()  # interrupted while waiting: the call still counts
-        raise
+    while not pending[FINISHED]:
+        if done.acquire(timeout=_POLL_SECONDS):
+            done.release()  # pass the wake-up on to the next waiter
+            return

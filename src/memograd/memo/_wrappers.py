@@ -47,24 +47,25 @@ def __make__({make_params}):
     def {name}({params}):
         nonlocal _mg_hits
 {keywords}\
-        _mg_k = {key}
-{indexed}\
+{assign_key}{indexed}\
         try:
-            _mg_h = _mg_hash(_mg_k)
+            _mg_h = _mg_hash({k})
             _mg_e = _mg_table[_mg_h]
         except KeyError:
             pass
         except TypeError:  # unhashable: a content key is built below, outside the `except`
             _mg_h = None  # (so that the function's own errors are not chained to this one)
         else:
-            _mg_f = _mg_e[{KEY}]
-            if _mg_f is _mg_k or _mg_f == _mg_k:
-{touch_e}\
-                _mg_hits += 1
-                return _mg_e[{RESULT}]
+            try:
+{same_key}{touch_e}\
+                    _mg_hits += 1
+                    return _mg_e[{RESULT}]
+            except BaseException:  # the key's `__eq__` raised: the call counts, as a miss
+                _mg_miss()
+                raise
         if _mg_h is None:
             return _mg_unhashable({args}, {kwargs})
-        return _mg_find(_mg_k, _mg_h, _mg_NOINDEX, {args}, {kwargs})
+        return _mg_find({k}, _mg_h, _mg_NOINDEX, {args}, {kwargs})
 
     def _mg_read_hits():
         return _mg_hits
@@ -76,14 +77,14 @@ def __make__({make_params}):
 _INDEXED = """\
         if {plain}:
             try:
-                _mg_r = _mg_index[_mg_k]
+                _mg_r = _mg_index[{k}]
             except KeyError:
                 pass
             else:
 {touch_r}\
                 _mg_hits += 1
                 return {indexed_result}
-            return _mg_find(_mg_k, _mg_hash(_mg_k), _mg_k, {args}, {kwargs})
+            return _mg_find({k}, _mg_hash({k}), {k}, {args}, {kwargs})
 """
 
 # Bounded caches: mark entry `{e}` as the most recently used (one C call; see _cache).
@@ -101,6 +102,39 @@ _KEYWORDS = """\
 
 _STAR_SIGNATURE = inspect.signature(lambda *args, **kwargs: None)
 _FIELDS = {"KEY": KEY, "RESULT": RESULT, "TOKEN": TOKEN}
+
+
+# Argument types keyed without calling `hash()`: exact types whose hash and `==` (among
+# themselves) are C code. Not tuples (their hash runs their items'), nor bytes (`b"a" == "a"`
+# warns under `python -b`, running Python code).
+_PLAIN: dict[str, type] = {
+    "_mg_int": int,
+    "_mg_str": str,
+    "_mg_float": float,
+    "_mg_bool": bool,
+    "_mg_none": type(None),
+}
+_ANNOTATIONS = {int: "_mg_int", str: "_mg_str", float: "_mg_float", bool: "_mg_bool"}
+
+
+def _indent(source: str) -> str:
+    return "".join("    " + line if line.strip() else line for line in source.splitlines(True))
+
+
+def _plain_test(param: inspect.Parameter) -> str:
+    """Source testing that `param`'s value has one of the `_PLAIN` types.
+
+    The first test is for the type the parameter is annotated with, else int: one `type()`
+    call for the common case.
+    """
+    annotation = param.annotation
+    first = "_mg_int"
+    for kind, global_name in _ANNOTATIONS.items():
+        # A string under `from __future__ import annotations`; not hashed (it may not be).
+        if annotation is kind or (isinstance(annotation, str) and annotation == kind.__name__):
+            first = global_name
+    name = param.name
+    return f"(_mg_type({name}) is {first} or _mg_type({name}) in _mg_plain)"
 
 
 def generate(
@@ -129,13 +163,15 @@ def generate(
         wrapper_name = function_name(name, _STAR_SIGNATURE)
     else:
         wrapper_name = function_name(name, signature)  # type: ignore[arg-type]
-        plain = " and ".join(
-            f"((_mg_t := _mg_type({p})) is _mg_int or _mg_t is _mg_str)" for p in fragments.names
-        )
+        plain = " and ".join(_plain_test(p) for p in signature.parameters.values())  # type: ignore[union-attr]
     bounded = store.bounded
+    # The key: one parameter is its own key; several are packed into `_mg_k`.
+    k = fragments.key if fragments.key.isidentifier() else "_mg_k"
+    assign_key = "" if k == fragments.key else f"        _mg_k = {fragments.key}\n"
     indexed = ""
     if plain:
         indexed = _INDEXED.format(
+            k=k,
             plain=plain,
             touch_r=_TOUCH.format(e="_mg_r", **_FIELDS) if bounded else "",
             indexed_result=f"_mg_r[{RESULT}]" if bounded else "_mg_r",
@@ -145,14 +181,15 @@ def generate(
     space: dict[str, Any] = {
         "_mg_hash": hash,
         "_mg_type": type,
-        "_mg_int": int,
-        "_mg_str": str,
+        **_PLAIN,
+        "_mg_plain": frozenset(_PLAIN.values()),
         "_mg_MISS": MISS,
         "_mg_NOINDEX": NOINDEX,
         "_mg_find": store.find,
         "_mg_unhashable": unhashable,
         "_mg_keywords": keywords,
         "_mg_move": store.order.move_to_end,
+        "_mg_miss": store.stats.miss,
     }
     wrapper, read_hits = build(
         _TEMPLATE,
@@ -162,8 +199,17 @@ def generate(
         {},
         space,
         keywords=_KEYWORDS if fragments.params.startswith("*args") else "",
+        assign_key=assign_key,
+        k=k,
+        # `args` is a new tuple at every call: only `==` can find it equal
+        same_key=(
+            f"                if _mg_e[{KEY}] == args:\n"
+            if k == "args"
+            else f"                _mg_f = _mg_e[{KEY}]\n"
+            f"                if _mg_f is {k} or _mg_f == {k}:\n"
+        ),
         indexed=indexed,
-        touch_e=_TOUCH.format(e="_mg_e", **_FIELDS) if bounded else "",
+        touch_e=_indent(_TOUCH.format(e="_mg_e", **_FIELDS)) if bounded else "",
         **{k: str(v) for k, v in _FIELDS.items()},
     )
     store.stats.add_fast_hits(read_hits)
