@@ -1,9 +1,14 @@
 """Cost of a cache hit: `@memoize` next to `functools.cache` / `lru_cache`, same run.
 
-Each case times `f(args)` on an argument already cached, `--number` calls per repeat; the
+Each case times `f(args)` on arguments already cached, `--number` calls per repeat; the
 contenders alternate repeat by repeat so machine drift hits both alike. Reported: median
 nanoseconds per call over the repeats (the timing loop's own overhead is included in both)
 and the ratio memoize / functools.
+
+The rows: one int argument, an int and a str, a bounded cache hit on the same key (already
+the most recent) and on two keys in turn (each hit reorders), a `*args` function, then
+arguments that are not ints or strs: a float (still looked up without `hash()`), a tuple
+and a frozen dataclass (hashed once by `hash()`, see `memograd/memo/_wrappers.py`).
 
 The last row is a floor, not a contender: the least a Python-level wrapper can do on a hit
 (`def f(n): r = get(n, MISS); if r is MISS: ...; return r`, no statistics, no trace check)
@@ -25,12 +30,22 @@ import statistics
 import sys
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from memograd.memo import memoize
 
 
-def _cases() -> list[tuple[str, str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]]:
+@dataclass(frozen=True)
+class _Point:
+    x: int
+    y: int
+
+
+Case = tuple[str, str, Callable[..., Any], Callable[..., Any], list[tuple[Any, ...]]]
+
+
+def _cases() -> list[Case]:
     def one(n: int) -> int:
         return n
 
@@ -39,6 +54,9 @@ def _cases() -> list[tuple[str, str, Callable[..., Any], Callable[..., Any], tup
 
     def star(*args: Any) -> int:
         return 0
+
+    def anything(x: Any) -> Any:
+        return x
 
     table: dict[Any, Any] = {}
     get = table.get
@@ -50,41 +68,73 @@ def _cases() -> list[tuple[str, str, Callable[..., Any], Callable[..., Any], tup
             r = table[n] = one(n)
         return r
 
+    lru = functools.lru_cache
     return [
-        ("f(n) unbounded", "functools.cache", memoize(one), functools.cache(one), (12345,)),
-        ("f(a, b) unbounded", "functools.cache", memoize(two), functools.cache(two), (7, "x")),
+        ("f(n) unbounded", "functools.cache", memoize(one), functools.cache(one), [(12345,)]),
+        ("f(a, b) unbounded", "functools.cache", memoize(two), functools.cache(two), [(7, "x")]),
         (
             "f(n) maxsize=128",
             "lru_cache(128)",
             memoize(maxsize=128)(one),
-            functools.lru_cache(maxsize=128)(one),
-            (12345,),
+            lru(maxsize=128)(one),
+            [(12345,)],
         ),
-        ("f(*args) generic path", "functools.cache", memoize(star), functools.cache(star), (1, 2)),
-        ("floor: bare wrapper", "functools.cache", floor, functools.cache(one), (12345,)),
+        (
+            "f(n) maxsize=128, 2 keys",
+            "lru_cache(128)",
+            memoize(maxsize=128)(one),
+            lru(maxsize=128)(one),
+            [(12345,), (678,)],
+        ),
+        (
+            "f(*args) generic path",
+            "functools.cache",
+            memoize(star),
+            functools.cache(star),
+            [(1, 2)],
+        ),
+        ("f(x) float", "functools.cache", memoize(anything), functools.cache(anything), [(0.5,)]),
+        (
+            "f(t) tuple",
+            "functools.cache",
+            memoize(anything),
+            functools.cache(anything),
+            [((3, 4),)],
+        ),
+        (
+            "f(p) frozen dataclass",
+            "functools.cache",
+            memoize(anything),
+            functools.cache(anything),
+            [(_Point(3, 4),)],
+        ),
+        ("floor: bare wrapper", "functools.cache", floor, functools.cache(one), [(12345,)]),
     ]
 
 
-def _time_per_call(func: Callable[..., Any], args: tuple[Any, ...], number: int) -> float:
-    timer = timeit.Timer("f(*a)", globals={"f": func, "a": args})
-    if len(args) == 1:
-        timer = timeit.Timer("f(a)", globals={"f": func, "a": args[0]})
-    elif len(args) == 2:
-        timer = timeit.Timer("f(a, b)", globals={"f": func, "a": args[0], "b": args[1]})
-    return timer.timeit(number) / number
+def _time_per_call(func: Callable[..., Any], calls: list[tuple[Any, ...]], number: int) -> float:
+    names = {"f": func}
+    statement = []
+    for i, args in enumerate(calls):
+        arg_names = [f"a{i}_{j}" for j in range(len(args))]
+        names.update(zip(arg_names, args, strict=True))
+        statement.append(f"f({', '.join(arg_names)})")
+    timer = timeit.Timer("; ".join(statement), globals=names)
+    return timer.timeit(number) / (number * len(calls))
 
 
 def measure(repeats: int = 15, number: int = 200_000) -> dict[str, Any]:
     """Median seconds per hit for each case and contender, and their ratios."""
     rows = []
-    for name, peer_name, ours, peer, args in _cases():
-        ours(*args)
-        peer(*args)  # fill both caches: every timed call is a hit
+    for name, peer_name, ours, peer, calls in _cases():
+        for args in calls:
+            ours(*args)
+            peer(*args)  # fill both caches: every timed call is a hit
         ours_times: list[float] = []
         peer_times: list[float] = []
         for _ in range(repeats):
-            ours_times.append(_time_per_call(ours, args, number))
-            peer_times.append(_time_per_call(peer, args, number))
+            ours_times.append(_time_per_call(ours, calls, number))
+            peer_times.append(_time_per_call(peer, calls, number))
         ours_ns = statistics.median(ours_times) * 1e9
         peer_ns = statistics.median(peer_times) * 1e9
         rows.append(
@@ -121,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Cost per cache hit, median of {result['repeats']} x {result['calls_per_repeat']:,} "
         f"calls, Python {result['python']} ({result['machine']})"
     )
-    print(f"{'case':<24}{'peer':<18}{'memoize':>10}{'peer':>10}{'ratio':>8}")
+    print(f"{'case':<26}{'peer':<18}{'memoize':>10}{'peer':>10}{'ratio':>8}")
     for row in result["rows"]:
         print(
-            f"{row['case']:<24}{row['peer']:<18}{row['memoize_ns']:>8.1f}ns"
+            f"{row['case']:<26}{row['peer']:<18}{row['memoize_ns']:>8.1f}ns"
             f"{row['peer_ns']:>8.1f}ns{row['ratio']:>7.2f}x"
         )
     return 0
