@@ -5,20 +5,21 @@ Layout. A stored result is an *entry*, a plain list (fields `KEY`... below). `ta
 only on a hash collision); a lookup compares keys with `is`, then `==`, as a dict does. The
 key is hashed once per call, by the caller, and never again: the tables are keyed by that
 int, so storing, evicting and cleaning up run no `__hash__` or `__eq__` of the user.
-`index` maps keys made only of ints and strs (hashing those is C code: invisible, cheap)
-straight to their entry, or for an unbounded cache to the result; generated wrappers look
-those up without calling `hash()`. A bounded cache also keeps `order`, an `OrderedDict` of
-its entries, least recently used first, under a `TOKEN` each (a plain `object()`: its hash
-and `==` are C code, so no `OrderedDict` operation ever runs user code, or sees another
-one half done). Computations in progress are entries in `inflight`, chained as in `table`.
+`index` maps keys made only of ints, strs, floats, bools and None (hashing those is C code:
+invisible, cheap) straight to their entry, or for an unbounded cache to the result;
+generated wrappers look those up without calling `hash()`. A bounded cache also keeps
+`order`, an `OrderedDict` of its entries, least recently used first, under a `TOKEN` each
+(a plain `object()`: its hash and `==` are C code, so no `OrderedDict` operation ever runs
+user code, or sees another one half done). Computations in progress are entries in
+`inflight`, chained as in `table`.
 
 Thread safety, and why nothing takes a lock:
 
 * CPython (with the GIL) switches threads, delivers signals such as KeyboardInterrupt, and
   on 3.12+ collects garbage only at an "eval breaker" check: function entry, a backward
   jump, the end of a call. A run of statements made only of loads, stores, `is` tests,
-  int arithmetic and subscripts of lists and of dicts with int or str keys contains no
-  such check, so no other thread sees it half done. Every change of `table`, `index` and
+  int arithmetic and subscripts of lists and of dicts keyed by such plain values contains
+  no such check, so no other thread sees it half done. Every change of `table`, `index` and
   `inflight` is such a run, a *step* (marked `# --- step`), which also allocates nothing
   (3.11 collects garbage on allocation, running finalizers) and keeps what it unlinks in
   locals until it ends (freeing a result can run its `__del__`). User code (`__hash__`,
@@ -75,7 +76,7 @@ KEY, RESULT, CNEXT, CPREV, TOKEN, ROOT, HASH, INDEXED = range(8)
 OWNER, FINISHED, ERROR, DONE = range(8, 12)
 
 NOINDEX: Final = _Tag("noindex")
-"""`INDEXED` of an entry no `index` key points to (its key is not made of ints and strs)."""
+"""`INDEXED` of an entry no `index` key points to (its key is not made of plain values)."""
 
 # Bound at import: memoized code may replace builtins (`builtins.len = memoize(len)`).
 _len, _isinstance = len, isinstance
@@ -90,7 +91,7 @@ _POLL_SECONDS = 0.05  # a waiter re-checks this often, should its wake-up never 
 
 
 class Store:
-    """One cache: entries by hash, an index of int/str keys, LRU order, computations.
+    """One cache: entries by hash, an index of plain keys, LRU order, computations.
 
     Args:
         maxsize: None for unbounded, 0 for no storage (calls still counted), else the bound.
@@ -157,7 +158,7 @@ class Store:
     ) -> Any:
         """The result for `key` (whose hash is `h`): stored, or computed once across threads.
 
-        `indexed` is `key` if it may go into `index` (made of ints and strs), else NOINDEX.
+        `indexed` is `key` if it may go into `index` (made of plain values), else NOINDEX.
         Calls `func(*args, **kwargs)` on a miss; retries a computation that hit the
         recursion limit deeper (see `_deep`).
         """

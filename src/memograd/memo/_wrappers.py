@@ -4,8 +4,8 @@ A wrapper is a plain Python function compiled from a template (see `_signature.b
 with the function's own parameters when the signature is fixed (`def fib(n)`: no argument
 tuple, and `f(5)`, `f(n=5)` share a key), else `def f(*args, **kwargs)`. A hit:
 
-* a key made only of ints and strs (type checks, no `hash()` call) is looked up in the
-  store's `index` (`index[key]`: one C lookup, hashing C code only);
+* a key made only of ints, strs, floats, bools and None (type checks, no `hash()` call) is
+  looked up in the store's `index` (`index[key]`: one C lookup, hashing C code only);
 * any other key is hashed once, `hash(key)`, and the entry at that hash in `table` is
   compared with `is`, then `==` (a collision, a miss or an unhashable argument goes to
   `Store.find`, which walks the chain, computes, or builds a content key);
@@ -73,7 +73,7 @@ def __make__({make_params}):
     return {name}, _mg_read_hits
 """
 
-# Keys made of ints and strs: looked up in the index, no `hash()` call.
+# Keys made of plain values (`_PLAIN`): looked up in the index, no `hash()` call.
 _INDEXED = """\
         if {plain}:
             try:
