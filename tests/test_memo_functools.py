@@ -5,6 +5,7 @@ threads, content keys for lists, per-instance caches for methods, `maxsize=None`
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import pickle
 import random
@@ -353,6 +354,12 @@ def test_cache_parameters_as_functools() -> None:
         return 1
 
     assert g.cache_parameters() == {"maxsize": 1000, "typed": True}
+
+
+def test_common_signatures() -> None:
+    f = memoize(maxsize=1)(lambda: None)
+    for control in (f.cache_info, f.cache_clear, f.cache_parameters):
+        assert str(inspect.signature(control)) == "()"
 
 
 def test_pickle_and_copy_give_the_same_function() -> None:

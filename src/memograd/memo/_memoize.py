@@ -232,6 +232,8 @@ def _decorate(
 
     functools.update_wrapper(wrapper, func)
     controls: Any = wrapper
+    for control in (cache_info, cache_clear, cache_parameters):
+        control.__annotations__ = {}  # their signature is `()`, as functools' (3.12+ tests it)
     controls.cache_info = cache_info
     controls.cache_clear = cache_clear
     controls.cache_parameters = cache_parameters
