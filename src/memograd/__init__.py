@@ -19,8 +19,9 @@ from memograd import _display, backprop, checkpointing, data, fib, memo, nn, sca
 from memograd._grad_mode import enable_grad, no_grad
 from memograd._threads import apply_default as _apply_thread_policy
 from memograd._threads import get_num_threads, set_num_threads
-from memograd.autograd import grad, value_and_grad
+from memograd.autograd import grad, jacrev, value_and_grad, vjp
 from memograd.checkpointing import checkpoint
+from memograd.forward import hessian, jacfwd, jvp, linearize
 from memograd.gradcheck import GradcheckError, gradcheck
 from memograd.memo import memoize
 from memograd.nn import optim
@@ -54,6 +55,11 @@ __all__ = [
     "get_num_threads",
     "grad",
     "gradcheck",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
     "memo",
     "memoize",
     "nn",
@@ -63,4 +69,5 @@ __all__ = [
     "set_num_threads",
     "tensor",
     "value_and_grad",
+    "vjp",
 ]

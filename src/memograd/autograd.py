@@ -1,4 +1,5 @@
-"""Functional autodiff: `grad`, `value_and_grad`, `gradients`, `hvp`.
+"""Functional autodiff, reverse mode: `grad`, `value_and_grad`, `gradients`, `hvp`, `vjp`,
+`jacrev` (forward mode — `jvp`, `jacfwd`, `hessian` — is `memograd.forward`).
 
 `Tensor.backward` accumulates into the `.grad` of leaves (the training loop's view).
 These functions return gradients instead and touch no `.grad`: `gradients` is the one
@@ -28,8 +29,10 @@ from memograd._errors import invalid_value
 
 from . import _grad_mode
 from .graph import reverse_sweep
+from .tensor import _primitive
 from .tensor._backend import xp
 from .tensor._tensor import Tensor, constant
+from .tensor.shape import reshape, stack
 
 _depth = 0
 """How many `grad` transforms are currently evaluating their function (nesting level)."""
@@ -228,4 +231,118 @@ def hvp(f: Callable[..., Tensor], primal: Any, tangent: Any) -> Any:
     return grad(lambda x: (inner(x) * v).sum())(primal)
 
 
-__all__ = ["grad", "gradients", "hvp", "value_and_grad"]
+def _leaf(arg: Any) -> Tensor:
+    """A fresh float64 leaf that requires grad; under a forward sweep (`memograd.forward`) it
+    keeps the argument's tangent, so that the reverse sweep is differentiated forward too."""
+    data = arg.data if isinstance(arg, Tensor) else arg
+    try:
+        leaf = Tensor(xp.array(data, dtype=xp.float64, copy=True), requires_grad=True)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"expected a Tensor, an array or a number to differentiate. "
+            f"Received: {type(arg).__name__}"
+        ) from None
+    tangent = getattr(arg, "_tangent", None) if _primitive.forward_mode else None
+    if tangent is not None:
+        leaf._tangent = tangent
+    return leaf
+
+
+def _tensor_output(out: Any, who: str) -> Tensor:
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"{who}: the function must return a Tensor (use Tensor ops on its inputs). "
+            f"Received: {type(out).__name__}"
+        )
+    return out
+
+
+def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """Evaluate `f` once, recording its graph, and return ``(f(*primals), vjp_fn)``.
+
+    ``vjp_fn(cotangent)`` runs one reverse sweep with that seed (the output's shape) and
+    returns one array per primal: ``cotangentᵀ · ∂f/∂primalᵢ`` (``torch.func.vjp``,
+    ``jax.vjp``). It may be called again with other cotangents: the graph is kept.
+
+    Example:
+        >>> import memograd as mg
+        >>> out, vjp_fn = mg.vjp(lambda x: x * x, [1.0, 2.0])
+        >>> vjp_fn([1.0, 10.0])[0].tolist()
+        [2.0, 40.0]
+    """
+    if not callable(f):
+        raise TypeError(f"vjp: `f` must be callable. Received: {type(f).__name__}")
+    leaves = [_leaf(p) for p in primals]
+    with _grad_mode.enable_grad():
+        out = _tensor_output(f(*leaves), "vjp")
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        data = cotangent.data if isinstance(cotangent, Tensor) else cotangent
+        seed = xp.asarray(data, dtype=out.data.dtype)
+        if seed.shape != out.data.shape:
+            raise ValueError(
+                f"vjp_fn: the cotangent must have the output's shape {out.shape}. "
+                f"Received shape {seed.shape}"
+            )
+        return gradients(out, leaves, seed, retain_graph=True)
+
+    return out.data, vjp_fn
+
+
+def jacrev(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of `f` by reverse mode: one reverse sweep per *output* element.
+
+    ``jacrev(f)(*args)`` has shape ``f(*args).shape + args[argnums].shape`` (a tuple of such
+    arrays for a tuple `argnums`), as ``torch.func.jacrev``. Under a forward sweep (inside
+    `memograd.forward.jacfwd`) its sweeps are recorded and it returns Tensors that carry
+    tangents: forward-over-reverse, which is how `memograd.forward.hessian` works.
+
+    Example:
+        >>> import memograd as mg
+        >>> mg.jacrev(lambda x: x * x)([1.0, 2.0]).tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+    """
+    nums, single = _argnums(argnums)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if max(nums) >= len(args):
+            raise ValueError(
+                f"jacrev: argnums={argnums!r} refers to positional argument {max(nums)}, but "
+                f"the function was called with {len(args)} positional argument(s)"
+            )
+        traced = _primitive.forward_mode  # differentiated forward: keep the sweeps as graphs
+        call_args = list(args)
+        leaves = []
+        for i in nums:
+            call_args[i] = _leaf(args[i])
+            leaves.append(call_args[i])
+        with _grad_mode.enable_grad():
+            out = _tensor_output(f(*call_args, **kwargs), "jacrev")
+        m = out.data.size
+        rows: list[list[Any]] = [[] for _ in leaves]
+        for i in range(m):  # one reverse sweep per output element, seeded with e_i
+            seed = xp.zeros(m, dtype=out.data.dtype)
+            seed[i] = 1.0
+            grads = gradients(
+                out, leaves, seed.reshape(out.data.shape), retain_graph=True, create_graph=traced
+            )
+            for k, g in enumerate(grads):
+                rows[k].append(g)
+        jacobians: list[Any] = []
+        with _grad_mode.enable_grad():
+            for leaf, row in zip(leaves, rows, strict=True):
+                shape = (*out.data.shape, *leaf.data.shape)
+                if not row:
+                    jac: Any = xp.zeros(shape, dtype=leaf.data.dtype)
+                    jacobians.append(constant(jac) if traced else jac)
+                elif traced:
+                    jacobians.append(reshape(stack(row), shape))
+                else:
+                    jacobians.append(xp.stack(row).reshape(shape))
+        return jacobians[0] if single else tuple(jacobians)
+
+    return wrapper
+
+
+__all__ = ["grad", "gradients", "hvp", "jacrev", "value_and_grad", "vjp"]

@@ -228,6 +228,7 @@ class DropoutMask(Primitive):
     rng: np.random.Generator
     name = "dropout"
     residuals = 1
+    self_adjoint = True  # x · mask: the VJP of the tangent, with this call's mask
     recompute_residuals = False
 
     def forward(self, xp: Any, x: Any) -> Any:

@@ -79,8 +79,14 @@ def make_node(
         op: the node's name.
         state: the object `vjp` works with, kept as ``node._prim.state``.
     """
-    from ._primitive import HandWritten
+    from . import _primitive
 
+    if _primitive.forward_mode and any(getattr(p, "_tangent", None) is not None for p in parents):
+        raise NotImplementedError(
+            f"forward mode: the {op!r} node has a hand-written backward (make_node), which has "
+            f"no JVP; use reverse mode (mg.vjp, mg.jacrev) or define the op with defop(jvp=)"
+        )
+    HandWritten = _primitive.HandWritten
     return new_node(as_node_data(data), parents, HandWritten(vjp, op, state), saved)
 
 

@@ -49,6 +49,7 @@ from .._errors import invalid_type
 from . import _xp_numpy as NUMPY
 from ._backend import STAND_INS as _NAMESPACES
 from ._backend import as_node_data, ndarray
+from ._backend import xp as _array
 
 _ONE = (True,)
 
@@ -111,6 +112,25 @@ class Primitive:
     residuals: ClassVar[int] = 0
     recompute_residuals: ClassVar[bool] = True
     saves: ClassVar[tuple[int, ...]] = ()
+
+    # Forward mode (`memograd.forward`): a primitive's JVP is derived from the definition
+    # above when one of these holds, or written as a method ``jvp(self, xp, tangents,
+    # *inputs, output, *aux, *residuals)`` returning the output's tangent (`tangents` has one
+    # array per input, None for a zero tangent). See `Primitive.tangent`.
+    linear: ClassVar[bool] = False
+    """Jointly linear in the inputs (add, sum, reshape): the JVP is the forward on tangents."""
+    multilinear: ClassVar[bool] = False
+    """Linear in each input separately (mul, matmul): the JVP is Σ_i forward(.., t_i, ..)."""
+    self_adjoint: ClassVar[bool] = False
+    """One input and a symmetric Jacobian (every elementwise unary op, softmax): the JVP is
+    the VJP applied to the tangent."""
+    elementwise: ClassVar[bool] = False
+    """Elementwise in several broadcast inputs (pow, maximum): the VJP of ones on the inputs
+    broadcast to the output's shape gives each ∂y/∂xᵢ, and the JVP is Σᵢ ∂y/∂xᵢ ⊙ tᵢ."""
+    reduction: ClassVar[bool] = False
+    """One input reduced over ``self.axes`` (``self.keepdims``), each output element a
+    function of its slice only (max, var, logsumexp): the VJP of ones is that function's
+    gradient, and the JVP is Σ over the slice of gradient ⊙ tangent."""
 
     # True when the class declares no saved operands (set per subclass: `apply` then skips
     # building the operand tuple that `saved` would read).
@@ -187,6 +207,63 @@ class Primitive:
             c if c is None or type(c) is _Tensor else _constant(as_node_data(c)) for c in grads
         )
 
+    # -- the JVP: forward mode's interpretation of the same definition ----------------------
+
+    def tangent(
+        self,
+        tangents: tuple[Any, ...],
+        inputs: tuple[Any, ...],
+        y: Any,
+        aux: tuple[Any, ...],
+        res: tuple[Any, ...],
+    ) -> Any:
+        """The output's tangent from the inputs' (arrays; None is a zero tangent).
+
+        An explicit ``jvp`` method wins; otherwise the rule is derived from the flags above
+        (`linear`, `multilinear`, `self_adjoint`, `elementwise`, `reduction`). Raises
+        NotImplementedError naming the primitive when none applies.
+        """
+        xp = NUMPY
+        rule = getattr(self, "jvp", None)
+        if rule is not None:
+            return rule(xp, tangents, *inputs, y, *aux, *res)
+        if self.linear:  # J·t = f(t): a zero tangent where an input has none
+            pairs = zip(tangents, inputs, strict=True)
+            filled = [xp.zeros_like(x) if t is None else t for t, x in pairs]
+            out = self.forward(xp, *filled, *aux)
+            return out[0] if self.residuals else out
+        if self.multilinear:  # the product rule: one term per input with a tangent
+            total = None
+            for i, t in enumerate(tangents):
+                if t is None:
+                    continue
+                args = (*inputs[:i], t, *inputs[i + 1 :])
+                term = self.forward(xp, *args, *aux)
+                term = term[0] if self.residuals else term
+                total = term if total is None else total + term
+            return total
+        if self.self_adjoint:  # J = Jᵀ: the VJP of the tangent is the JVP
+            return self.vjp(xp, tangents[0], inputs[0], y, *aux, *res, needs=_ONE)[0]
+        if self.elementwise:
+            ones = xp.ones(y.shape, y.dtype)
+            spread = [xp.broadcast_to(x, y.shape) for x in inputs]
+            needs = tuple([t is not None for t in tangents])
+            slopes = self.vjp(xp, ones, *spread, y, *aux, *res, needs=needs)
+            total = None
+            for t, slope in zip(tangents, slopes, strict=True):
+                if t is not None:
+                    total = slope * t if total is None else total + slope * t
+            return total
+        if self.reduction:  # one gradient row per slice: ⟨∇, t⟩ over each slice
+            slope = self.vjp(xp, xp.ones(y.shape, y.dtype), inputs[0], y, *aux, *res, needs=_ONE)
+            axes: Any = getattr(self, "axes")  # noqa: B009 (a field of the reductions only)
+            return (slope[0] * tangents[0]).sum(axis=axes, keepdims=getattr(self, "keepdims"))  # noqa: B009
+        raise NotImplementedError(
+            f"forward mode: the primitive {self.name!r} ({type(self).__name__}) has no JVP "
+            f"rule; give it a `jvp` method (or the flag of a derivation that holds), "
+            f"or use reverse mode (mg.vjp, mg.jacrev)"
+        )
+
     def __repr__(self) -> str:
         fields = getattr(self, "__dataclass_fields__", {})
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
@@ -198,6 +275,8 @@ class Primitive:
 
 def apply1(prim: Primitive, a: Tensor) -> Tensor:
     """`prim` on one Tensor (no aux operands, no residuals)."""
+    if forward_mode:
+        return _apply_with_tangents(prim, (a,), ())
     x = a.data
     y = prim.forward(NUMPY if type(x) is ndarray else namespace_of(x), x)
     if type(y) is not ndarray:
@@ -209,6 +288,8 @@ def apply1(prim: Primitive, a: Tensor) -> Tensor:
 
 def apply2(prim: Primitive, a: Tensor, b: Tensor) -> Tensor:
     """`prim` on two Tensors (no aux operands, no residuals)."""
+    if forward_mode:
+        return _apply_with_tangents(prim, (a, b), ())
     x, z = a.data, b.data
     if type(x) is ndarray and type(z) is ndarray:
         y = prim.forward(NUMPY, x, z)
@@ -224,6 +305,8 @@ def apply2(prim: Primitive, a: Tensor, b: Tensor) -> Tensor:
 
 def apply3(prim: Primitive, a: Tensor, b: Tensor, c: Tensor) -> Tensor:
     """`prim` on three Tensors (no aux operands, no residuals): a layer's x, weight, bias."""
+    if forward_mode:
+        return _apply_with_tangents(prim, (a, b, c), ())
     x, z, u = a.data, b.data, c.data
     if type(x) is ndarray and type(z) is ndarray and type(u) is ndarray:
         y = prim.forward(NUMPY, x, z, u)
@@ -241,6 +324,8 @@ def apply(prim: Primitive, inputs: Sequence[Tensor], aux: tuple[Any, ...] = ()) 
     """`prim` on any number of Tensors, with `aux` arrays; handles residuals."""
     if type(inputs) is not tuple:
         inputs = tuple(inputs)
+    if forward_mode:
+        return _apply_with_tangents(prim, inputs, aux)
     datas = [t.data for t in inputs]
     xp = NUMPY
     for d in (*datas, *aux):
@@ -252,6 +337,18 @@ def apply(prim: Primitive, inputs: Sequence[Tensor], aux: tuple[Any, ...] = ()) 
     if prim.residuals:
         res = y[1:]
         y = y[0]
+    return _output(prim, inputs, datas, y, aux, res)
+
+
+def _output(
+    prim: Primitive,
+    inputs: tuple[Tensor, ...],
+    datas: list[Any],
+    y: Any,
+    aux: tuple[Any, ...],
+    res: tuple[Any, ...],
+) -> Tensor:
+    """The output Tensor of `apply`: a node (aux, residuals, saved arrays) or a constant."""
     if type(y) is not ndarray:
         y = as_node_data(y)
     if _grad_mode.enabled:
@@ -264,6 +361,45 @@ def apply(prim: Primitive, inputs: Sequence[Tensor], aux: tuple[Any, ...] = ()) 
     return _constant(y)
 
 
+# -- forward mode: the tangent carried beside the value -------------------------------------
+
+forward_mode: bool = False
+"""True while `memograd.forward` runs a forward sweep: every application then also computes
+the output's tangent (`Primitive.tangent`) from its inputs' ``_tangent``. Off, it costs one
+global read per op."""
+
+jvp_counts: dict[str, int] = {}
+"""JVP rule evaluations per primitive name during forward sweeps (`memograd.forward` reads
+and resets it): the forward sweep's work, counted."""
+
+
+def _apply_with_tangents(
+    prim: Primitive, inputs: tuple[Tensor, ...], aux: tuple[Any, ...]
+) -> Tensor:
+    """`apply` as usual (a node is recorded when a gradient may flow), then the tangent.
+
+    The tangent lives on the output Tensor (``_tangent``) and dies with it: a forward sweep
+    holds the tangents of the live values only, whatever the depth.
+    """
+    tangents = tuple([getattr(t, "_tangent", None) for t in inputs])
+    datas = [t.data for t in inputs]
+    y = prim.forward(NUMPY, *datas, *aux)
+    res: tuple[Any, ...] = ()
+    if prim.residuals:  # (kept from this one call: a dropout mask is drawn once)
+        res = tuple(y[1:])
+        y = y[0]
+    out = _output(prim, inputs, datas, y, aux, res)
+    if any(t is not None for t in tangents):
+        tangent = prim.tangent(tangents, tuple(datas), out.data, aux, res)
+        if tangent is not None:
+            tangent = _array.asarray(tangent, dtype=out.data.dtype)
+            if tangent.shape != out.data.shape:  # a broadcast forward (x + t with zeros)
+                tangent = _array.broadcast_to(tangent, out.data.shape).copy()
+        out._tangent = tangent
+        jvp_counts[prim.name] = jvp_counts.get(prim.name, 0) + 1
+    return out
+
+
 # -- defop: a user's primitive ---------------------------------------------------------------
 
 
@@ -274,6 +410,19 @@ class DefinedOp(Primitive):
     fwd: Callable[..., Any]
     bwd: Callable[..., Any]
     name: str = "op"
+    tan: Callable[..., Any] | None = None
+
+    def tangent(
+        self,
+        tangents: tuple[Any, ...],
+        inputs: tuple[Any, ...],
+        y: Any,
+        aux: tuple[Any, ...],
+        res: tuple[Any, ...],
+    ) -> Any:
+        if self.tan is None:  # (raises, naming the op)
+            return Primitive.tangent(self, tangents, inputs, y, aux, res)
+        return self.tan(NUMPY, tangents, *inputs, y)
 
     def forward(self, xp: Any, *operands: Any) -> Any:
         return self.fwd(xp, *operands)
@@ -308,7 +457,12 @@ class DefinedOp(Primitive):
         return f"defop({self.name!r})"
 
 
-def defop(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> DefinedOp:
+def defop(
+    name: str,
+    forward: Callable[..., Any],
+    vjp: Callable[..., Any],
+    jvp: Callable[..., Any] | None = None,
+) -> DefinedOp:
     """Define a Tensor op from its forward and its VJP, written once against `xp`.
 
     Args:
@@ -317,6 +471,9 @@ def defop(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> De
             Python operators (see `memograd.tensor._primitive` for the rules).
         vjp: ``vjp(xp, g, *inputs, output) -> tuple`` with one gradient per input, each
             of that input's shape.
+        jvp: optional, for forward mode (`memograd.forward`): ``jvp(xp, tangents, *inputs,
+            output) -> the output's tangent``, where `tangents` has one array per input (None
+            for a zero tangent). Without it, forward mode through the op raises, naming it.
 
     Returns:
         A callable op on Tensors. It works with `backward`, ``create_graph`` and `mg.grad`
@@ -334,10 +491,12 @@ def defop(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> De
     """
     if not isinstance(name, str) or not name:
         raise invalid_type("name", "a non-empty string", name)
+    if jvp is not None and not callable(jvp):
+        raise invalid_type("jvp", "a function of `xp` or None", jvp)
     for argument, rule in (("forward", forward), ("vjp", vjp)):
         if not callable(rule):
             raise invalid_type(argument, "a function of `xp`", rule)
-    return DefinedOp(forward, vjp, name)
+    return DefinedOp(forward, vjp, name, jvp)
 
 
 # -- a node with a hand-written rule (checkpoint segments) ------------------------------------

@@ -65,6 +65,7 @@ class Tensor:
         "_parents",
         "_prim",
         "_saved",
+        "_tangent",  # forward mode only (memograd.forward); unset otherwise
         "data",
         "grad",
         "requires_grad",
@@ -79,6 +80,7 @@ class Tensor:
     _parents: tuple[Tensor, ...]
     _prim: Primitive | None
     _saved: tuple[Any, ...] | None
+    _tangent: Any
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):

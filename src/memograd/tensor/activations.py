@@ -44,6 +44,7 @@ class Tanh(Primitive):
     """Hyperbolic tangent; d tanh = 1 - tanh²."""
 
     name = "tanh"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -58,6 +59,7 @@ class Sigmoid(Primitive):
     """σ(x) (`stable_sigmoid`); d σ = σ (1 - σ)."""
 
     name = "sigmoid"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -72,6 +74,7 @@ class Relu(Primitive):
     """max(x, 0); the gradient at exactly 0 is 0."""
 
     name = "relu"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -88,6 +91,7 @@ class LeakyRelu(Primitive):
 
     slope: float
     name = "leaky_relu"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -104,6 +108,7 @@ class Softmax(Primitive):
 
     axis: int | None
     name = "softmax"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -130,6 +135,10 @@ class LogSoftmax(Primitive):
     def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
         # d log_softmax: g - softmax · Σ g, with softmax = exp(output).
         return (g - xp.exp(y) * g.sum(axis=self.axis, keepdims=True),)
+
+    def jvp(self, xp: Any, tangents: Any, x: Any, y: Any) -> Any:
+        t = tangents[0]  # J = I − 1·softmaxᵀ per slice, the transpose of the VJP's
+        return t - (xp.exp(y) * t).sum(axis=self.axis, keepdims=True)
 
 
 TANH, SIGMOID, RELU = Tanh(), Sigmoid(), Relu()

@@ -48,6 +48,7 @@ def _is_number(x: Any) -> bool:
 @primitive
 class Add(Primitive):
     name = "add"
+    linear = True
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
         return a + b
@@ -62,6 +63,7 @@ class Add(Primitive):
 @primitive
 class Sub(Primitive):
     name = "sub"
+    linear = True
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
         return a - b
@@ -76,6 +78,7 @@ class Sub(Primitive):
 @primitive
 class Neg(Primitive):
     name = "neg"
+    self_adjoint = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return -a
@@ -90,6 +93,7 @@ class AddScalar(Primitive):
 
     c: float
     name = "add"
+    self_adjoint = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return a + self.c
@@ -105,6 +109,7 @@ class SubScalar(Primitive):
     c: float
     reflected: bool = False
     name = "sub"
+    self_adjoint = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return self.c - a if self.reflected else a - self.c
@@ -119,6 +124,7 @@ class MulScalar(Primitive):
 
     c: float
     name = "mul"
+    self_adjoint = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return a * self.c
@@ -133,6 +139,7 @@ class DivScalar(Primitive):
 
     c: float
     name = "div"
+    self_adjoint = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return a / self.c
@@ -174,6 +181,7 @@ def neg(a: Tensor) -> Tensor:
 @primitive
 class Mul(Primitive):
     name = "mul"
+    multilinear = True
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
         return a * b
@@ -205,6 +213,12 @@ class Div(Primitive):
 
     def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
         return (operands[0] if needs[1] else None, operands[1])
+
+    def jvp(self, xp: Any, tangents: Any, a: Any, b: Any, y: Any) -> Any:
+        ta, tb = tangents  # d(a/b) = (da - y·db) / b
+        if tb is None:
+            return ta / b
+        return ((0.0 if ta is None else ta) - y * tb) / b
 
 
 MUL, DIV = Mul(), Div()
@@ -241,6 +255,7 @@ class PowScalar(Primitive):
 
     p: float
     name = "pow"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -261,6 +276,7 @@ class Pow(Primitive):
     """a ** b for two Tensors (PyTorch's gradients at 0; see above)."""
 
     name = "pow"
+    elementwise = True
     saves = (0, 1)
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:

@@ -75,6 +75,7 @@ class Einsum(Primitive):
     output: str
     sizes: tuple[tuple[str, int], ...]
     name = "einsum"
+    multilinear = True
 
     def forward(self, xp: Any, *xs: Any) -> Any:
         return xp.einsum(f"{','.join(self.inputs)}->{self.output}", *xs)

@@ -28,6 +28,7 @@ Needs = tuple[bool, ...]
 @primitive
 class Exp(Primitive):
     name = "exp"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -40,6 +41,7 @@ class Exp(Primitive):
 @primitive
 class Log(Primitive):
     name = "log"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -52,6 +54,7 @@ class Log(Primitive):
 @primitive
 class Log1p(Primitive):
     name = "log1p"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -64,6 +67,7 @@ class Log1p(Primitive):
 @primitive
 class Sqrt(Primitive):
     name = "sqrt"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -78,6 +82,7 @@ class Abs(Primitive):
     """|a|; the gradient is sign(a), 0 at 0."""
 
     name = "abs"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -94,6 +99,7 @@ class Clip(Primitive):
     lo: float | None
     hi: float | None
     name = "clip"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, a: Any) -> Any:
@@ -115,6 +121,7 @@ class AsType(Primitive):
 
     dtype: Any
     name = "astype"
+    linear = True
 
     def forward(self, xp: Any, a: Any) -> Any:
         return a.astype(self.dtype)
@@ -171,6 +178,7 @@ class Where(Primitive):
     """`a` where `cond` holds, else `b`; `cond` is a constant operand (aux)."""
 
     name = "where"
+    linear = True
     n_aux = 1
 
     def forward(self, xp: Any, a: Any, b: Any, cond: Any) -> Any:

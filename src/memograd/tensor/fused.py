@@ -94,6 +94,26 @@ class Linear(Primitive):
                 gb = xp.dot(xp.ones(gz2.shape[0], gz2.dtype), gz2)  # (out,)
         return (gx, gw) if not self.bias else (gx, gw, gb)
 
+    def jvp(self, xp: Any, tangents: Any, x: Any, w: Any, *rest: Any) -> Any:
+        # z = x @ w + b is affine: tz = tx @ w + x @ tw + tb; then the activation's slope.
+        y = rest[-1]
+        tx, tw = tangents[0], tangents[1]
+        tz: Any = 0.0
+        if tx is not None:
+            tz = tz + xp.matmul(tx, w)
+        if tw is not None:
+            tz = tz + xp.matmul(x, tw)
+        if self.bias and tangents[2] is not None:
+            tz = tz + tangents[2]
+        act = self.activation
+        if act == "relu":
+            return tz * xp.greater(y, 0)
+        if act == "tanh":
+            return tz * (1.0 - y * y)
+        if act == "sigmoid":
+            return tz * y * (1.0 - y)
+        return tz
+
     def saved(self, needs: Needs, operands: tuple[Any, ...]) -> tuple[Any, ...]:
         return (
             operands[0] if needs[1] else None,
@@ -204,6 +224,10 @@ class CrossEntropy(Primitive):
     ) -> tuple[Any, ...]:
         scale = g / x.shape[0]
         return (xp.pick_subtract(probs * scale, index, scale),)  # (B, C)
+
+    def jvp(self, xp: Any, tangents: Any, x: Any, y: Any, index: Any, probs: Any) -> Any:
+        t = tangents[0]  # d(logsumexp − x[label]) = Σ softmax·t − t[label], averaged
+        return ((probs * t).sum(axis=1) - xp.pick(t, index)).sum() / x.shape[0]
 
 
 @primitive

@@ -52,6 +52,7 @@ class GetItem(Primitive):
     index: Any
     advanced: bool
     name = "getitem"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return x[self.index]
@@ -72,6 +73,7 @@ class ScatterAdd(Primitive):
     shape: tuple[int, ...]
     advanced: bool
     name = "scatter_add"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return xp.scatter(x, self.index, self.shape, self.advanced)

@@ -117,6 +117,7 @@ class Repeat(Primitive):
     axis: int
     times: int
     name = "repeat"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         s, ax = x.shape, self.axis
@@ -161,6 +162,7 @@ class Tile(Primitive):
 
     reps: tuple[int, ...]
     name = "tile"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         s = x.shape
@@ -232,6 +234,9 @@ class Pad(Primitive):
     def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
         middle = tuple(slice(b, b + n) for (b, _), n in zip(self.widths, x.shape, strict=True))
         return (g[middle],)
+
+    def jvp(self, xp: Any, tangents: Any, x: Any, y: Any) -> Any:
+        return Pad(self.widths, 0.0).forward(xp, tangents[0])  # affine: the constant has no t
 
 
 def pad(a: Tensor, pad_width: Any, constant_values: float = 0.0) -> Tensor:

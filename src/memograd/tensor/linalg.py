@@ -63,6 +63,7 @@ class MatMul(Primitive):
     """a @ b (NumPy `matmul` rules); dA = dC @ Bᵀ, dB = Aᵀ @ dC."""
 
     name = "matmul"
+    multilinear = True
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
         return product(xp, a, b)

@@ -44,6 +44,7 @@ class Maximum(Primitive):
     """max(a, b) elementwise (NaN propagates); ties split the gradient."""
 
     name = "maximum"
+    elementwise = True
     saves = (0, 1, 2)
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
@@ -58,6 +59,7 @@ class Minimum(Primitive):
     """min(a, b) elementwise, as -max(-a, -b) (exact); ties split the gradient."""
 
     name = "minimum"
+    elementwise = True
     saves = (0, 1, 2)
 
     def forward(self, xp: Any, a: Any, b: Any) -> Any:
@@ -70,6 +72,7 @@ class Minimum(Primitive):
 @primitive
 class Sin(Primitive):
     name = "sin"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -82,6 +85,7 @@ class Sin(Primitive):
 @primitive
 class Cos(Primitive):
     name = "cos"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -96,6 +100,7 @@ class Expm1(Primitive):
     """eˣ − 1, accurate near 0; d = eˣ = y + 1."""
 
     name = "expm1"
+    self_adjoint = True
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -108,6 +113,7 @@ class Expm1(Primitive):
 @primitive
 class Square(Primitive):
     name = "square"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:

@@ -40,6 +40,7 @@ class Sum(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "sum"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return x.sum(axis=self.axes, keepdims=self.keepdims)
@@ -56,6 +57,7 @@ class Mean(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "mean"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return x.mean(axis=self.axes, keepdims=self.keepdims)
@@ -72,6 +74,7 @@ class Max(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "max"
+    reduction = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -124,6 +127,7 @@ class Min(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "min"
+    reduction = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -143,6 +147,7 @@ class Prod(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "prod"
+    reduction = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -166,6 +171,7 @@ class Cumsum(Primitive):
 
     axis: int
     name = "cumsum"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return xp.cumsum(x, axis=self.axis)

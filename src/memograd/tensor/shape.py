@@ -73,6 +73,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
 class Reshape(Primitive):
     shape: tuple[Any, ...]
     name = "reshape"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return x.reshape(self.shape)
@@ -107,6 +108,7 @@ class Transpose(Primitive):
 
     perm: tuple[int, ...]
     name = "transpose"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return x.transpose(self.perm)
@@ -141,6 +143,7 @@ def broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
 class BroadcastTo(Primitive):
     shape: tuple[int, ...]
     name = "broadcast_to"
+    linear = True
 
     def forward(self, xp: Any, x: Any) -> Any:
         return xp.broadcast_to(x, self.shape)
@@ -192,6 +195,7 @@ class Concatenate(Primitive):
 
     axis: int
     name = "concatenate"
+    linear = True
 
     def forward(self, xp: Any, *xs: Any) -> Any:
         return xp.concatenate(list(xs), axis=self.axis)
@@ -235,6 +239,7 @@ class Stack(Primitive):
 
     axis: int
     name = "stack"
+    linear = True
 
     def forward(self, xp: Any, *xs: Any) -> Any:
         return xp.stack(list(xs), axis=self.axis)

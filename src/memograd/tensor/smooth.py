@@ -43,6 +43,7 @@ class Erf(Primitive):
     """The error function; d erf = 2/√π · e^(−x²)."""
 
     name = "erf"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -58,6 +59,7 @@ class Softplus(Primitive):
     differ there by less than e⁻²⁰.)"""
 
     name = "softplus"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -73,6 +75,7 @@ class Gelu(Primitive):
 
     approximate: str
     name = "gelu"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -96,6 +99,7 @@ class Silu(Primitive):
     """x·σ(x) (swish); d = σ(x)·(1 + x·(1 − σ(x)))."""
 
     name = "silu"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -113,6 +117,7 @@ class Elu(Primitive):
     alpha: float
     scale: float
     name = "elu"
+    self_adjoint = True
     saves = (0, 1)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -130,6 +135,7 @@ class Mish(Primitive):
     """x·tanh(softplus(x)); d = t + x·(1 − t²)·σ(x) with t = tanh(softplus(x))."""
 
     name = "mish"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -148,6 +154,7 @@ class HardTanh(Primitive):
     low: float
     high: float
     name = "hard_tanh"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -163,6 +170,7 @@ class Softsign(Primitive):
     """x / (1 + |x|); d = 1 / (1 + |x|)²."""
 
     name = "softsign"
+    self_adjoint = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:

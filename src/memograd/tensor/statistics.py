@@ -41,6 +41,7 @@ class Var(Primitive):
     kept: tuple[int, ...]
     denom: float
     name = "var"
+    reduction = True
     saves = (0,)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -61,6 +62,7 @@ class Std(Primitive):
     kept: tuple[int, ...]
     denom: float
     name = "std"
+    reduction = True
     saves = (0, 1)
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -80,6 +82,7 @@ class LogSumExp(Primitive):
     keepdims: bool
     kept: tuple[int, ...]
     name = "logsumexp"
+    reduction = True
     saves = (0, 1)
 
     def forward(self, xp: Any, x: Any) -> Any:
