@@ -19,13 +19,14 @@ from memograd.backprop._compare import (
     compare,
     predict_work,
 )
-from memograd.backprop._counts import STRATEGIES, Counts
+from memograd.backprop._counts import ALL_STRATEGIES, STRATEGIES, Counts
 from memograd.backprop._explain import Explanation, explain
 from memograd.backprop._jacobian import ORDERS, JacobianResult, jacobian, jacobian_all
 from memograd.backprop._numerics import numerical_study, reference_gradients, summarize
 from memograd.backprop._scaling import scaling, scaling_sizes
 
 __all__ = [
+    "ALL_STRATEGIES",
     "ORDERS",
     "STRATEGIES",
     "AdjointRow",

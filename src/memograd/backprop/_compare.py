@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from memograd._errors import invalid_value
-from memograd.backprop._counts import STRATEGIES, Counts, path_tables, predict
+from memograd.backprop._counts import ALL_STRATEGIES, STRATEGIES, Counts, path_tables, predict
 from memograd.backprop._graph import GraphView, zero_like
 from memograd.backprop._strategies import run
 from memograd.graph import Node, reverse_sweep
@@ -93,7 +93,8 @@ def compare(
     Args:
         loss: the root (a scalar `Value` or `Tensor` that requires grad).
         wrt: the leaves to differentiate with respect to (parameters, inputs).
-        strategies: names among ``paths``, ``recursive``, ``memoized``, ``reverse``.
+        strategies: names among ``paths``, ``recursive``, ``memoized``, ``reverse`` (the
+            default) and ``forward`` (one forward sweep per parameter entry).
         budget: maximum predicted multiplications a strategy may take; strategies predicted
             to exceed it are refused before running (their `.predicted` says by how much).
 
@@ -101,9 +102,9 @@ def compare(
         One `StrategyResult` per strategy, in the order asked.
     """
     names = [strategies] if isinstance(strategies, str) else list(strategies)
-    bad = [s for s in names if s not in STRATEGIES]
+    bad = [s for s in names if s not in ALL_STRATEGIES]
     if bad or not names:
-        raise invalid_value("strategies", f"names among {list(STRATEGIES)}", names)
+        raise invalid_value("strategies", f"names among {list(ALL_STRATEGIES)}", names)
     _check_budget(budget)
     if not getattr(loss, "requires_grad", False):
         raise ValueError("`loss` does not require grad: no parameter reaches it.")

@@ -43,6 +43,10 @@ from dataclasses import asdict, dataclass
 from memograd.backprop._graph import GraphView
 
 STRATEGIES = ("paths", "recursive", "memoized", "reverse")
+"""The four rungs of the ladder (the default of `compare`)."""
+ALL_STRATEGIES = (*STRATEGIES, "forward")
+"""With forward mode: ∂node/∂w kept instead of ∂L/∂node, one forward sweep per parameter
+*element* (a Tensor parameter of n entries costs n sweeps). Asked for by name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +153,28 @@ def predict(view: GraphView, wrt: Sequence[int | None]) -> dict[str, Counts]:
         stored_values=nodes,
         paths=total_paths,
     )
+    # forward: per target w and per entry of w, one sweep over the nodes reachable from w;
+    # each tangent read after its first use is a hit, one addition per extra parent edge.
+    f_mul = f_nodes = f_stored = 0
+    for k in targets:
+        reach = view.reachable_from([k])
+        sweeps = _entries(view, k)
+        f_mul += sweeps * sum(len(view.consumers[v]) for v in reach)
+        f_nodes += sweeps * len(reach)
+        f_stored = max(f_stored, len(reach))
+    f_reuse = f_mul - (f_nodes - sum(_entries(view, k) for k in targets))
+    out["forward"] = Counts(
+        multiplications=f_mul,
+        additions=f_reuse,
+        adjoint_evaluations=f_nodes,
+        memo_hits=f_reuse,
+        stored_values=f_stored,
+        paths=total_paths,
+    )
     return out
+
+
+def _entries(view: GraphView, k: int) -> int:
+    """How many forward sweeps the node at `k` needs: 1 for a `Value`, its size for a Tensor."""
+    data = getattr(view.order[k], "data", None)
+    return 1 if isinstance(data, float) else int(getattr(data, "size", 1))

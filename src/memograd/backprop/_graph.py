@@ -65,6 +65,25 @@ class GraphView:
             return adjoint * local()[i]
         return node._backward(adjoint)[i]  # tensor engine: this edge's vector–Jacobian product
 
+    def edge_jvp(self, c: int, i: int, tangent: Any) -> Any:
+        """∂parent_i/∂w pushed forward through edge i of node c: ``∂c/∂parent_i · tangent``
+        (the local derivative for a `Value`; the primitive's JVP with this one tangent)."""
+        node: Any = self.order[c]
+        local = getattr(node, "_local_derivatives", None)
+        if local is not None:
+            return local()[i] * tangent
+        prim = node._prim
+        if not hasattr(prim, "tangent"):
+            raise NotImplementedError(f"the node {node!r} has no primitive with a JVP")
+        parents = node._parents
+        saved = node._saved or ()
+        k = prim.n_aux + prim.residuals
+        tangents = tuple(tangent if j == i else None for j in range(len(parents)))
+        datas = tuple(p.data for p in parents)
+        aux, res = tuple(saved[: prim.n_aux]), tuple(saved[prim.n_aux : k])
+        out = prim.tangent(tangents, datas, node.data, aux, res)
+        return np.zeros_like(node.data) if out is None else out
+
     def seed(self) -> Any:
         """∂L/∂L: 1.0 for a `Value`, an array of ones shaped like a `Tensor`'s data."""
         return one_like(self.root)

@@ -35,6 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from memograd.backprop._counts import STRATEGIES, Counter, Counts, path_tables
 from memograd.backprop._graph import GraphView, zero_like
 from memograd.graph import reverse_sweep
@@ -214,7 +216,63 @@ def reverse(view: GraphView, wrt: Sequence[int | None]) -> Outcome:
     return Outcome(grads, counts)
 
 
+# --- forward: ∂node/∂w memoized from the other end, one sweep per parameter entry ------------
+def forward(view: GraphView, wrt: Sequence[int | None]) -> Outcome:
+    """For each requested node w and each entry of w: seed ∂w/∂w = e_j, then in topological
+    order ∂c/∂w = Σ over c's parents p of ∂c/∂p · ∂p/∂w (one edge JVP each), up to L."""
+    counter = Counter()
+    root = view.root_position
+    targets = list(dict.fromkeys(k for k in wrt if k is not None))
+    results: dict[int, Any] = {}
+    stored = 0
+    for t in targets:
+        reach = sorted(view.reachable_from([t]))  # positions are topological
+        stored = max(stored, len(reach))
+        data = getattr(view.order[t], "data", None)
+        scalar = isinstance(data, float)
+        size = 1 if scalar else int(np.asarray(data).size)
+        grad: Any = 0.0 if scalar else np.zeros(np.asarray(data).shape)
+        for j in range(size):
+            if scalar:
+                seed: Any = 1.0
+            else:
+                seed = np.zeros(size, dtype=np.asarray(data).dtype)
+                seed[j] = 1.0
+                seed = seed.reshape(np.asarray(data).shape)
+            tangents: dict[int, Any] = {t: seed}
+            counter.adjoint_evaluations += 1
+            for c in reach:
+                if c == t:
+                    continue
+                total: Any = None
+                for i, p in view.parent_edges[c]:
+                    if p not in tangents:
+                        continue
+                    contribution = view.edge_jvp(c, i, tangents[p])
+                    counter.multiplications += 1
+                    if total is None:
+                        total = contribution
+                    else:
+                        total = total + contribution
+                        counter.additions += 1
+                counter.adjoint_evaluations += 1
+                tangents[c] = total
+            dl = tangents.get(root)
+            value = 0.0 if dl is None else float(np.sum(dl))
+            if scalar:
+                grad = value
+            else:
+                grad.reshape(-1)[j] = value
+        results[t] = grad
+    counts = counter.freeze(
+        stored_values=stored, paths=sum(path_tables(view)[0][k] for k in targets)
+    )
+    counts = Counts(**{**counts.as_dict(), "memo_hits": counts.additions})
+    return Outcome([None if k is None else results[k] for k in wrt], counts)
+
+
 _RUNNERS: dict[str, Callable[[GraphView, Sequence[int | None]], Outcome]] = {
+    "forward": forward,
     "paths": paths,
     "recursive": recursive,
     "memoized": memoized,
