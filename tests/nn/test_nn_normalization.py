@@ -165,7 +165,21 @@ def test_digits_with_batch_normalization_and_gelu(jit_compile) -> None:
         metrics=["accuracy"],
         jit_compile=jit_compile,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a step the compiler cannot trace yet runs eagerly
+    if jit_compile:
+        # Not compiled yet: BatchNormalization updates its moving statistics with NumPy outside
+        # the op definitions, so the step trains eagerly after one warning naming the layer.
+        # When the compiler learns it, this expectation must change.
+        with pytest.warns(Warning, match="batch_normalization"):
+            model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
+    else:
         model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
     assert model.evaluate(X_test, y_test)["accuracy"] >= 0.97
+
+
+def test_gelu_model_compiles_without_falling_back() -> None:
+    X_train, _, y_train, _ = mg.data.load("digits", test_size=0.2, seed=0)
+    model = mg.nn.Sequential([mg.nn.Dense(64, activation="gelu"), mg.nn.Dense(10)], seed=0)
+    model.compile(loss="cross_entropy", optimizer=mg.optim.Adam(1e-3), jit_compile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback warning fails the test
+        model.fit(X_train, y_train, epochs=1, batch_size=64, verbose=0)
