@@ -54,7 +54,6 @@ log1p = _np.log1p
 logical_and = _np.logical_and
 matmul = _np.matmul
 maximum = _np.maximum
-ones = _np.ones
 prod = _np.prod
 sign = _np.sign
 sin = _np.sin
@@ -66,6 +65,30 @@ zeros = _np.zeros
 zeros_like = _np.zeros_like
 
 
+# Small constant vectors the definitions only read (a sum as ones @ g, the rows of a pick):
+# made once per shape and dtype, read-only, instead of allocated at every call.
+_CONSTANTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _constant(key: tuple[Any, ...], make: Any) -> Any:
+    found = _CONSTANTS.get(key)
+    if found is None:
+        found = make()
+        found.flags.writeable = False  # shared: a definition writing into it fails loudly
+        if len(_CONSTANTS) < 256:
+            _CONSTANTS[key] = found
+    return found
+
+
+def ones(shape: Any, dtype: Any = float) -> Any:
+    """Ones of `shape`, read-only (shared by every call with the same shape and dtype)."""
+    return _constant(("ones", shape, dtype), lambda: _np.ones(shape, dtype))
+
+
+def _rows(n: int) -> Any:
+    return _constant(("rows", n), lambda: _np.arange(n))
+
+
 def erf(x: Any, out: Any = None) -> Any:
     """The error function, elementwise (SciPy's ufunc; imported at the first call)."""
     from scipy.special import erf as _erf
@@ -75,12 +98,12 @@ def erf(x: Any, out: Any = None) -> Any:
 
 def pick(a: Any, index: Any) -> Any:
     """``a[i, index[i]]`` for each row i of a 2-D `a` (shape (B,))."""
-    return a[_np.arange(index.shape[0]), index]
+    return a[_rows(index.shape[0]), index]
 
 
 def pick_subtract(a: Any, index: Any, v: Any) -> Any:
     """Subtract `v` from ``a[i, index[i]]`` in place (`a` is the caller's fresh array)."""
-    a[_np.arange(index.shape[0]), index] -= v
+    a[_rows(index.shape[0]), index] -= v
     return a
 
 
