@@ -129,6 +129,17 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     return nums, single
 
 
+def _check_argnums_reach(
+    transform: str, argnums: object, nums: tuple[int, ...], args: tuple[Any, ...]
+) -> None:
+    """Raise when `argnums` names a positional argument the call did not pass."""
+    if max(nums) >= len(args):
+        raise ValueError(
+            f"{transform}: argnums={argnums!r} refers to positional argument {max(nums)}, but "
+            f"the function was called with {len(args)} positional argument(s)"
+        )
+
+
 def value_and_grad(
     f: Callable[..., Tensor], argnums: int | Sequence[int] = 0
 ) -> Callable[..., tuple[Any, Any]]:
@@ -155,11 +166,7 @@ def value_and_grad(
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         global _depth
-        if max(nums) >= len(args):
-            raise ValueError(
-                f"grad: argnums={argnums!r} refers to positional argument {max(nums)}, but the "
-                f"function was called with {len(args)} positional argument(s)"
-            )
+        _check_argnums_reach("grad", argnums, nums, args)
         nested = _depth > 0
         call_args = list(args)
         leaves = []
@@ -306,11 +313,7 @@ def jacrev(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callab
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if max(nums) >= len(args):
-            raise ValueError(
-                f"jacrev: argnums={argnums!r} refers to positional argument {max(nums)}, but "
-                f"the function was called with {len(args)} positional argument(s)"
-            )
+        _check_argnums_reach("jacrev", argnums, nums, args)
         traced = _primitive.forward_mode  # differentiated forward: keep the sweeps as graphs
         call_args = list(args)
         leaves = []

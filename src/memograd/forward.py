@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _grad_mode
-from .autograd import _argnums, jacrev
+from .autograd import _argnums, _check_argnums_reach, jacrev
 from .tensor import _primitive
 from .tensor._backend import xp
 from .tensor._tensor import Tensor, constant
@@ -223,11 +223,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if max(nums) >= len(args):
-            raise ValueError(
-                f"jacfwd: argnums={argnums!r} refers to positional argument {max(nums)}, but "
-                f"the function was called with {len(args)} positional argument(s)"
-            )
+        _check_argnums_reach("jacfwd", argnums, nums, args)
         primals = {i: _as_float64(args[i], "args") for i in nums}
         outs: tuple[Tensor, ...] = ()
         single_out = True

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from nn_models import every_layer_model
 
 import memograd as mg
 from memograd.nn import activations
@@ -16,29 +17,9 @@ ACTIVATIONS = activations.names()
 
 
 def _model(activation: str, dtype: str = "float32") -> mg.nn.Sequential:
-    """Every layer kind, trained two steps so weights and moving statistics are not initial."""
-    rng = np.random.default_rng(1)
-    X = (rng.standard_normal((32, 5)) * 3 + 1).astype(dtype)
-    y = rng.integers(0, 3, 32)
-    norm = mg.nn.Normalization()
-    norm.adapt(X)
-    model = mg.nn.Sequential(
-        [
-            norm,
-            mg.nn.Dense(7, activation=activation),
-            mg.nn.BatchNormalization(momentum=0.5),
-            mg.nn.Dropout(0.3),
-            mg.nn.LayerNormalization(center=False),
-            mg.nn.Dense(6, activation=activation, use_bias=False),
-            mg.nn.BatchNormalization(scale=False),
-            mg.nn.Dense(3),
-        ],
-        dtype=dtype,
-        seed=3,
+    return every_layer_model(
+        activation, dtype, momentum=0.5, layer_norm_center=False, batch_norm_scale=False
     )
-    model.compile(loss="cross_entropy", optimizer=mg.optim.Adam(0.05))
-    model.fit(X, y, epochs=2, batch_size=16, verbose=0)
-    return model
 
 
 def _inputs(dtype: str = "float32") -> np.ndarray:
