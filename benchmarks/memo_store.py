@@ -33,9 +33,7 @@ import multiprocessing
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +44,7 @@ from typing import Any
 import numpy as np
 
 import memograd as mg
+from memograd.memo.store._redis_server import start_redis_server, stop_redis_server
 
 SMALL = {"loss": 0.125, "accuracy": 0.97, "epochs": 30}
 MIB = 1 << 20
@@ -120,39 +119,14 @@ def redis_server(folder: Path) -> Iterator[str | None]:
     if binary is None:
         yield None
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    started = start_redis_server(binary, folder)
+    if started is None:
+        raise RuntimeError("could not start redis-server on a loopback port (5 attempts)")
+    server, url = started
     try:
-        import redis
-
-        client = redis.Redis(port=port)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_redis_server(server)
 
 
 def redis_case(url: str, kind: str, repeats: int, number: int) -> dict[str, float]:
