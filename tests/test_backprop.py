@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 import memograd as mg
 from memograd import backprop
-from memograd.backprop import STRATEGIES, compare, mlp_graph_size, mlp_work, paths_to_loss
+from memograd.backprop import (
+    ALL_STRATEGIES,
+    STRATEGIES,
+    compare,
+    mlp_graph_size,
+    mlp_work,
+    paths_to_loss,
+)
 from memograd.graph import topological_order
 from memograd.scalar import MLP, Value, value_sum, weighted_sum
 
@@ -44,10 +51,10 @@ def test_strategies_agree_and_counts_match_closed_forms(
     sizes: list[int], activation: str, output: str | None
 ) -> None:
     net, loss = mlp_loss(sizes, activation, output)
-    results = compare(loss, net.parameters())
-    assert [r.name for r in results] == list(STRATEGIES)
+    results = compare(loss, net.parameters(), strategies=ALL_STRATEGIES)
+    assert [r.name for r in results] == [*STRATEGIES, "forward"]
     assert_all_agree(results)
-    closed = mlp_work(sizes, activation, output)
+    closed = mlp_work(sizes, activation, output)  # forward's too: one sweep per parameter
     for r in results:
         assert r.counts == r.predicted  # counted while running == predicted from the graph
         assert r.counts == closed[r.name]  # == the closed forms of the module docstring

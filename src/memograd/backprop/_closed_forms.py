@@ -33,6 +33,19 @@ Work, with wrt = every parameter (ΣN_l leaves):
 (additions are the same for `paths` and `recursive`: summing P_l products takes P_l − 1
 additions however they are grouped). Stored values: V for `memoized` and `reverse`.
 
+Forward mode sweeps once per parameter, from the parameter up to L, through what it reaches:
+its own neuron (h_l nodes), every neuron of the later layers and L. A neuron of layer m
+sends (h_m − 1) + ν_m edges on (z → o, then o to the ν_m = n_{m+1} next neurons, or to L
+when m = D), and the parameter one edge, so a sweep from layer l costs::
+
+    R_l = 2 + h_l + Σ_{m>l} h_m·n_m                            tangents (nodes reached)
+    M_l = 1 + (h_l − 1 + ν_l) + Σ_{m>l} n_m·(h_m − 1 + ν_m)    edge JVPs
+
+    forward    mult Σ N_l·M_l      add mult − Σ N_l·(R_l − 1)   evaluations Σ N_l·R_l
+               hits = additions    stored max_l R_l = R_1
+
+(an addition per tangent read beyond the first edge into a node: every parent but one).
+
 Example:
     >>> paths_to_loss([2, 2, 2, 1], layer=1)
     2
@@ -107,6 +120,8 @@ def mlp_work(
         >>> w = mlp_work([2, 2, 2, 1])
         >>> w["memoized"] == w["reverse"], w["reverse"].multiplications
         (True, 27)
+        >>> w["forward"].multiplications      # 15 sweeps, one per parameter
+        99
     """
     n, h = _layers(widths, activation, output_activation)
     depth = len(n) - 1
@@ -125,6 +140,17 @@ def mlp_work(
         adds += count * (p - 1)
         total_paths += count * p
     params = size["parameters"]
+    f_mult = f_evals = f_stored = 0
+    for ell in range(1, depth + 1):
+        count = n[ell] * (n[ell - 1] + 1)
+        nu = [n[m + 1] if m < depth else 1 for m in range(depth + 1)]  # ν_m
+        reached = 2 + h[ell] + sum(h[m] * n[m] for m in range(ell + 1, depth + 1))
+        edges_up = 1 + (h[ell] - 1 + nu[ell])
+        edges_up += sum(n[m] * (h[m] - 1 + nu[m]) for m in range(ell + 1, depth + 1))
+        f_mult += count * edges_up
+        f_evals += count * reached
+        f_stored = max(f_stored, reached)
+    f_adds = f_mult - (f_evals - params)
     linear = Counts(
         multiplications=e,
         additions=e - v + 1,
@@ -138,4 +164,5 @@ def mlp_work(
         "recursive": Counts(mult_rec, adds, evals_rec, 0, 0, total_paths),
         "memoized": linear,
         "reverse": linear,
+        "forward": Counts(f_mult, f_adds, f_evals, f_adds, f_stored, total_paths),
     }
