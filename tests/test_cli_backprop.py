@@ -21,21 +21,30 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: i
 def test_compare_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backprop", "--layers", "2,3,3,1", "--compare"]) == 0
     out = capsys.readouterr().out
-    for name in ("paths", "recursive", "memoized", "reverse"):
+    for name in ("paths", "recursive", "memoized", "reverse", "forward"):
         assert name in out
     assert "40 nodes, 45 edges" in out
+    assert "Griewank–Walther" in out and "79 = 3.04×" in out  # (26 + 8 + 45) / 26
 
 
 def test_compare_json_numbers_match_closed_forms(capsys: pytest.CaptureFixture[str]) -> None:
     doc = run_json(capsys, "--layers", "2,3,3,1", "--activation", "tanh")
     strategies = {s["name"]: s for s in doc["compare"]["strategies"]}
     closed = mlp_work([2, 3, 3, 1], "tanh")
-    assert set(strategies) == set(closed) == {"paths", "recursive", "memoized", "reverse"}
+    assert (
+        set(strategies) == set(closed) == {"paths", "recursive", "memoized", "reverse", "forward"}
+    )
     for name, s in strategies.items():
         assert s["counts"] == s["predicted"] == closed[name].as_dict()
         assert s["max_abs_diff_to_reverse"] < 1e-12
     assert doc["compare"]["graph"]["parameters"] == len(doc["compare"]["gradients"]) == 25
     assert strategies["memoized"]["counts"]["memo_hits"] == 30
+    cheap = doc["compare"]["cheap_gradient"]  # the Griewank–Walther constant of this network
+    reverse = strategies["reverse"]["counts"]["multiplications"]
+    overhead = cheap["evaluation"] + cheap["local_derivatives"]
+    assert cheap["reverse"] == overhead + reverse
+    assert cheap["reverse_ratio"] == cheap["reverse"] / cheap["evaluation"] <= 5
+    assert cheap["forward_sweeps"] == cheap["parameters"] == 25
 
 
 def test_budget_in_json(capsys: pytest.CaptureFixture[str]) -> None:

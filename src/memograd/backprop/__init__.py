@@ -11,6 +11,12 @@ Example:
     True
 """
 
+from memograd.backprop._cheap_gradient import (
+    LESSON_NETWORKS,
+    CheapGradient,
+    cheap_gradient,
+    cheap_gradient_study,
+)
 from memograd.backprop._closed_forms import mlp_graph_size, mlp_work, paths_to_loss
 from memograd.backprop._compare import (
     AdjointRow,
@@ -27,14 +33,18 @@ from memograd.backprop._scaling import scaling, scaling_sizes
 
 __all__ = [
     "ALL_STRATEGIES",
+    "LESSON_NETWORKS",
     "ORDERS",
     "STRATEGIES",
     "AdjointRow",
+    "CheapGradient",
     "Counts",
     "Explanation",
     "JacobianResult",
     "StrategyResult",
     "adjoint_table",
+    "cheap_gradient",
+    "cheap_gradient_study",
     "compare",
     "explain",
     "jacobian",

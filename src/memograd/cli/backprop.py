@@ -2,7 +2,7 @@
 
 Examples::
 
-    memograd backprop --layers 2,3,3,1 --compare
+    memograd backprop --layers 2,3,3,1 --compare      # the five strategies, the G–W constant
     memograd backprop --layers 2,2,2,1 --explain w1_11
     memograd backprop --scaling depth --max 8 --budget 2000000 --plot scaling.png
 """
@@ -98,10 +98,15 @@ def run(args: argparse.Namespace) -> int:
     start = conditions()  # the compare table and the scaling rows are timed
 
     if show_compare:
-        results = backprop.compare(loss, net.parameters(), budget=args.budget)
+        results = backprop.compare(
+            loss, net.parameters(), strategies=backprop.ALL_STRATEGIES, budget=args.budget
+        )
         document["compare"] = _compare_document(results, net, layers, args.activation)
+        cheap = backprop.cheap_gradient(layers, args.activation, repeats=3, seed=args.seed)
+        document["compare"]["cheap_gradient"] = cheap.as_dict()
         if not args.json:
             _print_compare(out, document["compare"], layers, args.activation)
+            _print_cheap_gradient(out, cheap)
     if args.explain:
         try:
             param = net[args.explain]
@@ -224,6 +229,20 @@ def _print_compare(out: Any, doc: dict[str, Any], layers: list[int], activation:
             "—" if diff is None else f"{diff:.1e}",
         )
     out.print(table)
+
+
+def _print_cheap_gradient(out: Any, c: Any) -> None:
+    """The Griewank–Walther constant of this network: gradient cost / loss-evaluation cost."""
+    out.print(
+        f"Cheap gradient (Griewank–Walther bound ≈ 4–5): one loss evaluation takes "
+        f"{c.evaluation:,} multiplications; value + gradient by reverse mode "
+        f"{c.reverse:,} = {c.reverse_ratio:.2f}× (timed: {c.reverse_time_ratio:.1f}×); "
+        f"by forward mode {c.forward:,} = {c.forward_ratio:.2f}× with one sweep per parameter "
+        f"on this graph, and {c.forward_sweeps:,} real forward sweeps (mg.jacfwd) took "
+        f"{c.forward_time_ratio:.0f}× the evaluation's time for n = {c.parameters:,} "
+        f"parameters ({c.forward_time_ratio / c.parameters:.1f}·n).",
+        highlight=False,
+    )
 
 
 def _print_scaling(out: Any, rows: list[dict[str, Any]], kind: str) -> None:
