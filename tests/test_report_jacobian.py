@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from memograd.backprop import mlp_graph_size
+from memograd.backprop import mlp_graph_size, mlp_work
 from memograd.report import run_report
 
 
@@ -17,12 +17,20 @@ def test_section_numbers_equal_their_predictions(tmp_path: Path) -> None:
     numbers = section["numbers"]
     figures = sum(1 for s in result.sections for p in s.parts if type(p).__name__ == "FigurePart")
     assert figures == 3
-    # gradient of one loss: reverse elimination multiplies once per edge not into L
+    # gradient of one loss: the sweeps were run and counted, and equal their closed forms
     for row in numbers["gradient_work"]:
-        size = mlp_graph_size([2, row["width"], row["width"], 1])
+        widths = [2, row["width"], row["width"], 1]
+        size = mlp_graph_size(widths)
+        closed = mlp_work(widths)
         assert row["parameters"] == size["parameters"]
-        assert row["reverse"] == size["edges"] - 1
+        assert row["reverse"] == row["predicted_reverse"] == size["edges"]
+        assert row["forward"] == row["predicted_forward"] == closed["forward"].multiplications
         assert row["forward"] > row["reverse"]
+        assert row["forward_seconds"] > 0 and row["reverse_seconds"] > 0  # they ran
+    # the Griewank-Walther constant, counted, on the lesson's networks
+    for row in numbers["cheap_gradient"]:
+        assert 2 <= row["reverse_ratio"] <= 5
+        assert row["forward_sweeps"] == row["parameters"]
     # tall Jacobians favour forward, wide ones reverse; optimal is never worse
     for row in numbers["shapes"]:
         assert row["optimal"] <= min(row["forward"], row["reverse"], row["markowitz"])
