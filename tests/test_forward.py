@@ -291,8 +291,6 @@ def test_a_primitive_without_a_jvp_is_named_in_the_error():
         jvp=lambda xp, tangents, x, y: 3 * x * x * tangents[0],
     )
     _close(mg.jacfwd(lambda x: cube(x))(X[0]), tf.jacfwd(lambda x: x**3)(_t(X[0])))
-    with pytest.raises(NotImplementedError, match="'huber'"):
-        mg.jvp(lambda x: mg.nn.losses.huber(x, np.zeros((3, 4))), (X,), (X,))
     # a hand-written node (a checkpointed segment) has no JVP: refused, not a zero tangent
     with pytest.raises(NotImplementedError, match="hand-written backward"):
         mg.hessian(lambda x: mg.checkpoint(lambda a: (a * a).tanh(), x).sum())(X[0])

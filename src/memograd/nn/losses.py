@@ -42,6 +42,7 @@ class MeanAbsoluteError(Primitive):
 
     name = "mae"
     n_aux = 1
+    scalar = True  # forward mode: the JVP is ⟨VJP(1), t⟩
     saves = (0,)
 
     def forward(self, xp: Any, z: Any, y: Any) -> Any:
@@ -64,6 +65,7 @@ class HuberLoss(Primitive):
     delta: float
     name = "huber"
     n_aux = 1
+    scalar = True  # forward mode: the JVP is ⟨VJP(1), t⟩
     saves = (0,)
 
     def forward(self, xp: Any, z: Any, y: Any) -> Any:
@@ -109,6 +111,7 @@ class BinaryCrossEntropyLogits(Primitive):
 
     name = "bce_logits"
     n_aux = 1
+    scalar = True  # forward mode: the JVP is ⟨VJP(1), t⟩
     residuals = 1
 
     def forward(self, xp: Any, z: Any, y: Any) -> Any:

@@ -90,6 +90,32 @@ class NormalizeAffine(Primitive):
             dbeta = g.sum(axis=batch)
         return dx, dgamma, dbeta
 
+    def jvp(
+        self,
+        xp: Any,
+        tangents: tuple[Any, ...],
+        x: Any,
+        gamma: Any,
+        beta: Any,
+        y: Any,
+        xhat: Any,
+        inv: Any,
+    ) -> Any:
+        """Forward mode, read off the definition above: x ↦ x̂ has a symmetric Jacobian
+        inv·(I − 11ᵀ/N − x̂x̂ᵀ/N), so its JVP is the VJP's dx with γ = 1; y is linear in
+        (γ, β) given x̂."""
+        tx, tgamma, tbeta = tangents
+        out = None
+        if tx is not None:
+            ones = xp.ones(gamma.shape, gamma.dtype)
+            out = self.vjp(xp, tx, x, ones, beta, y, xhat, inv, needs=(True, False, False))[0]
+            out = out * gamma
+        if tgamma is not None:
+            out = xhat * tgamma if out is None else out + xhat * tgamma
+        if tbeta is not None:
+            out = tbeta if out is None else out + tbeta
+        return out
+
 
 class _Normalization(Layer):
     """Shared by the two layers: arguments, γ and β, and the config."""

@@ -131,6 +131,17 @@ class Primitive:
     """One input reduced over ``self.axes`` (``self.keepdims``), each output element a
     function of its slice only (max, var, logsumexp): the VJP of ones is that function's
     gradient, and the JVP is Σ over the slice of gradient ⊙ tangent."""
+    scalar: ClassVar[bool] = False
+    """One scalar output (a loss: mae, huber, BCE): the VJP of 1 is the gradient ∇ᵢ with
+    respect to each input, and the JVP is Σᵢ ⟨∇ᵢ, tᵢ⟩."""
+
+    @classmethod
+    def has_jvp(cls) -> bool:
+        """Whether forward mode can run through this primitive (a rule or a derivation)."""
+        if callable(getattr(cls, "jvp", None)):
+            return True
+        flags = ("linear", "multilinear", "self_adjoint", "elementwise", "reduction", "scalar")
+        return any(getattr(cls, flag) for flag in flags)
 
     # True when the class declares no saved operands (set per subclass: `apply` then skips
     # building the operand tuple that `saved` would read).
@@ -220,7 +231,7 @@ class Primitive:
         """The output's tangent from the inputs' (arrays; None is a zero tangent).
 
         An explicit ``jvp`` method wins; otherwise the rule is derived from the flags above
-        (`linear`, `multilinear`, `self_adjoint`, `elementwise`, `reduction`). Raises
+        (`linear`, `multilinear`, `self_adjoint`, `elementwise`, `reduction`, `scalar`). Raises
         NotImplementedError naming the primitive when none applies.
         """
         xp = NUMPY
@@ -258,6 +269,15 @@ class Primitive:
             slope = self.vjp(xp, xp.ones(y.shape, y.dtype), inputs[0], y, *aux, *res, needs=_ONE)
             axes: Any = getattr(self, "axes")  # noqa: B009 (a field of the reductions only)
             return (slope[0] * tangents[0]).sum(axis=axes, keepdims=getattr(self, "keepdims"))  # noqa: B009
+        if self.scalar:  # a row Jacobian: ⟨∇, t⟩ per input with a tangent
+            needs = tuple([t is not None for t in tangents])
+            grads = self.vjp(xp, xp.ones(y.shape, y.dtype), *inputs, y, *aux, *res, needs=needs)
+            total = None
+            for t, grad in zip(tangents, grads, strict=True):
+                if t is not None and grad is not None:
+                    term = (grad * t).sum()
+                    total = term if total is None else total + term
+            return total
         raise NotImplementedError(
             f"forward mode: the primitive {self.name!r} ({type(self).__name__}) has no JVP "
             f"rule; give it a `jvp` method (or the flag of a derivation that holds), "

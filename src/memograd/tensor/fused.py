@@ -239,6 +239,7 @@ class CrossEntropySoft(Primitive):
 
     name = "cross_entropy"
     residuals = 2
+    scalar = True  # forward mode: the JVP is ⟨VJP(1), t⟩ for logits and targets
 
     def forward(self, xp: Any, x: Any, p: Any) -> Any:
         batch, classes = x.shape
