@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from memograd.compile._stand_in import Rec, Untraceable, value_of
+from memograd.compile._stand_in import Rec, Untraceable, value_of, where_in_user_code
 from memograd.tensor._primitive import Primitive
 
 # The recorder of the trace under way (set by `Recorder.active`): a few namespace functions
@@ -52,8 +52,9 @@ class Buffer:
         array: the array kernels read and write; for a buffer the trace allocated, the
             trace-time value, until `merge` points it at another array.
         kind: "temp" (allocated by the trace), "input" (refilled before each replay),
-            "live" (parameters: updated in place between replays), "external" (another array
-            written by a kernel).
+            "live" (parameters: updated in place between replays), "state" (a layer's
+            buffers: read and updated in place by the kernels themselves), "external"
+            (another array written by a kernel).
     """
 
     __slots__ = ("array", "kind", "version")
@@ -110,6 +111,14 @@ class Recorder:
         """A Rec for an array that exists outside the tape (a parameter, an input buffer)."""
         return Rec(self, Buffer(array, kind), (), array)
 
+    def state(self, array: np.ndarray) -> Rec:
+        """A Rec for a layer's buffer that the step updates in place (a moving average).
+
+        Its kernels write `array` itself at every replay; the trace computes on a copy, so
+        tracing leaves the state as it found it (the first replay makes the first update).
+        """
+        return Rec(self, Buffer(array, "state"), (), array.copy())
+
     def fresh(self, value: Any) -> Rec:
         """A Rec for a new buffer holding `value` (its trace-time value)."""
         if not isinstance(value, np.ndarray):
@@ -144,6 +153,8 @@ class Recorder:
     def ufunc(self, f: Any, inputs: tuple[Any, ...], out: Any, kwargs: dict[str, Any]) -> Any:
         """``f(*inputs)`` (a NumPy ufunc), computed now and recorded with ``out=``."""
         values = [value_of(x) for x in inputs]
+        if out is not None and not isinstance(out, Rec):
+            raise _outside(f)
         if out is None:
             result = self.fresh(f(*values, **kwargs))
         else:
@@ -162,6 +173,8 @@ class Recorder:
         self, f: Any, x: Rec, axis: Any, keepdims: bool, dtype: Any = None, out: Any = None
     ) -> Any:
         """``f.reduce(x, axis)`` — ``x.sum()`` is ``np.add.reduce`` — recorded with ``out=``."""
+        if out is not None and not isinstance(out, Rec):
+            raise _outside(f)
         if out is None:
             result = self.fresh(f.reduce(x.value, axis, dtype, None, keepdims))
         else:
@@ -243,6 +256,16 @@ def active_recorder(what: str) -> Recorder:
     if not _ACTIVE:
         raise Untraceable(f"{what} outside a trace")
     return _ACTIVE[-1]
+
+
+def _outside(f: Any) -> Untraceable:
+    """A traced value written into an array the tape does not own (``state += x.data``,
+    `state` a plain attribute): done once at the trace, never at a replay."""
+    return Untraceable(
+        f"numpy.{getattr(f, '__name__', f)} writes a traced value into an array outside the "
+        f"step{where_in_user_code()}, which a replayed step would not update; keep such state "
+        f"in a buffer (Module.add_buffer) and update it in place through Module.buffer(name)"
+    )
 
 
 def _op_name() -> str:

@@ -203,6 +203,30 @@ class Rec:
     def __and__(self, o: Any) -> Any:
         return self._op(np.bitwise_and, self, o)
 
+    def __rand__(self, o: Any) -> Any:
+        return self._op(np.bitwise_and, o, self)
+
+    def __or__(self, o: Any) -> Any:
+        return self._op(np.bitwise_or, self, o)
+
+    def __ror__(self, o: Any) -> Any:
+        return self._op(np.bitwise_or, o, self)
+
+    def __xor__(self, o: Any) -> Any:
+        return self._op(np.bitwise_xor, self, o)
+
+    def __rxor__(self, o: Any) -> Any:
+        return self._op(np.bitwise_xor, o, self)
+
+    # Elementwise, as an array's (a mask compared with a mask); hashable by identity still.
+    __hash__ = object.__hash__
+
+    def __eq__(self, o: object) -> Any:
+        return self._op(np.equal, self, o)
+
+    def __ne__(self, o: object) -> Any:
+        return self._op(np.not_equal, self, o)
+
     def __gt__(self, o: Any) -> Any:
         return self._op(np.greater, self, o)
 
@@ -240,6 +264,17 @@ class Rec:
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Rec:
         return self.recorder.reduce(np.maximum, self, axis, keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Rec:
+        return self._arg(np.argmax, axis, keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Rec:
+        return self._arg(np.argmin, axis, keepdims)
+
+    def _arg(self, f: Any, axis: Any, keepdims: bool) -> Rec:
+        result = self.recorder.fresh(np.asarray(f(self.value, axis, keepdims=keepdims)))
+        self.recorder.emit(f, (self, axis), {"out": result, "keepdims": keepdims}, writes=result)
+        return result
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Rec:
         # numpy's _mean: a sum, then a true division by the count as an intp, unsafe cast

@@ -5,6 +5,10 @@ memoization again, of a whole step this time. A full batch and the smaller last 
 epoch get a trace each; every later step with a known key only copies the batch into the
 trace's input buffers and runs its kernels.
 
+A layer's buffers (BatchNormalization's moving statistics) are state the tape itself updates
+in place, as the eager step does: the trace records their update on stand-ins (see
+`memograd.nn.Module.add_buffer`), so nothing here knows which layer keeps what.
+
 The update runs in place over the parameters' arrays and preallocated gradient buffers
 (shared by all traces: they have the parameters' shapes, and are views into one flat array).
 The optimizer is asked for a step over those flat arrays (``optimizer.flat_update``: plain
@@ -87,7 +91,7 @@ class CompiledStep:
         entry = self._cache.get(key, self)  # `self` as the miss sentinel
         if entry is self:
             return self._trace_and_step(key, x, y)
-        for p, array in self._identity:  # O(params): the weights are still the traced arrays
+        for p, array in self._identity:  # O(params): weights and buffers are the traced arrays
             if p.data is not array:
                 return self._trace_and_step(key, x, y)
         if entry is None:
@@ -109,7 +113,7 @@ class CompiledStep:
         return value, entry.outputs
 
     def _arrays_unchanged(self) -> bool:
-        """Whether every parameter still holds the array the tapes read (O(params))."""
+        """Whether every parameter and buffer still holds the array the tapes read."""
         return all(p.data is array for p, array in self._identity)
 
     def _trace_and_step(
@@ -118,6 +122,8 @@ class CompiledStep:
         if not self._arrays_unchanged():  # weights replaced (not updated in place): start over
             self._cache.clear()
             self._bind_params()
+        state = [b.data for b in self.model.buffers()]
+        before = [b.copy() for b in state]  # the self-check updates it; a failure undoes that
         try:
             entry = trace(self.model, x, y, self._grads, self._params)
             self.traces += 1
@@ -125,6 +131,8 @@ class CompiledStep:
         except Exception as error:
             for p in self._params:
                 p.grad = None
+            for b, value in zip(state, before, strict=True):
+                b[...] = value  # the eager step below starts from the state it would have
             if not isinstance(error, Untraceable):
                 # Tracing stumbled on something the eager step may do fine (or may raise
                 # on, as for a bad label: then the user gets the eager error, not ours).
@@ -175,6 +183,8 @@ class CompiledStep:
                 start = stop
         self._arrays = [p.data for p in self._params]
         self._identity = list(zip(self._params, self._arrays, strict=True))
+        # The layers' buffers too: the tapes update these arrays in place (a moving average).
+        self._identity += [(b, b.data) for b in self.model.buffers()]
 
     # -- the update ------------------------------------------------------------------------
 

@@ -57,6 +57,11 @@ class Trainable(Protocol):
         """The trainable Tensors, in a fixed order."""
         ...
 
+    def buffers(self) -> list[Tensor]:
+        """The non-trainable state (constant Tensors) the step reads and may update in
+        place, such as moving averages: traced as stand-ins, so the tape updates it too."""
+        ...
+
     def loss_and_outputs(self, x: Tensor, y: Any) -> tuple[Tensor, Tensor]:
         """The traced part of a step: the loss (0-d) and the outputs, before backward."""
         ...
@@ -128,11 +133,14 @@ def trace(
     inputs = np.array(x, dtype=model.dtype, order="C")  # (B, D), refilled every replay
     labels = np.array(y, order="C")
     recorder = Recorder()
-    arrays = [p.data for p in params]
+    held = [*params, *model.buffers()]
+    arrays = [t.data for t in held]
     try:
         with recorder.active(), _grad_mode.enable_grad():
             for p in params:
                 p.data = recorder.live(p.data, "live")
+            for b in held[len(params) :]:
+                b.data = recorder.state(b.data)
             loss, outputs = model.loss_and_outputs(
                 constant(recorder.live(inputs, "input")), recorder.live(labels, "input")
             )
@@ -143,8 +151,8 @@ def trace(
                 loss, seed, wrt=params, prune=True, unexpected_leaf=_outside_parameters
             ).grads
     finally:
-        for p, array in zip(params, arrays, strict=True):
-            p.data = array
+        for t, array in zip(held, arrays, strict=True):
+            t.data = array
         for rng, state in recorder.rng_states.values():
             rng.bit_generator.state = state  # the draws happen again at the first replay
     trained = _bind_gradients(recorder, params, found, grads)
@@ -220,17 +228,23 @@ def self_check(
 ) -> None:
     """Run the tape once and compare it with the eager forward and backward of its batch.
 
-    Leaves the replayed gradients in the gradient buffers (no parameter is updated).
+    Leaves the replayed gradients in the gradient buffers (no parameter is updated) and the
+    layers' buffers updated once, by the replay (compared with the eager update).
 
     Raises:
         Untraceable: when a value differs in any bit (a recording that is not its op's call).
     """
     for p in params:
         p.grad = None
+    buffers = [b.data for b in model.buffers()]
+    before = [b.copy() for b in buffers]
     with _grad_mode.enable_grad():
         loss, outputs = model.loss_and_outputs(Tensor(result.inputs.copy()), result.labels.copy())
         loss.backward()
     eager = {id(p): p.grad for p in params}
+    updated = [b.copy() for b in buffers]  # the state after the eager step
+    for b, value in zip(buffers, before, strict=True):
+        b[...] = value  # the replay updates it once more, from where the eager step began
     for p in params:
         p.grad = None
     for rng, state in result.rng_states:
@@ -239,6 +253,8 @@ def self_check(
     result.tape.run_backward()
     _compare("loss", result.loss, loss.data)
     _compare("outputs", result.outputs, outputs.data)
+    for b, value in zip(buffers, updated, strict=True):
+        _compare("state of a layer (a buffer)", b, value)
     for p in result.trained:
         _compare("a parameter gradient", grads[id(p)], eager[id(p)])
     trained = {id(p) for p in result.trained}

@@ -14,8 +14,9 @@ The `jit_compile=True` hook: ``memograd.compile.compile_train_step(model)`` retu
 with the signature of `Model._eager_step` — ``(x, y) -> (loss, outputs)`` on prepared arrays —
 that traces `loss_and_outputs` once per batch shape and replays it (a step it cannot trace
 runs eagerly after one warning); `_get_train_step` uses it instead of the eager step. The
-compiler asks the model `untraceable_reason()` first (a recomputing checkpoint policy answers,
-and so does a layer that updates state with NumPy, such as `BatchNormalization`).
+compiler asks the model `untraceable_reason()` first (a recomputing checkpoint policy answers),
+and traces the layers' buffers as state the step updates (`BatchNormalization`'s moving
+statistics).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Module:
         self.built = False
         self.input_shape: tuple[int | None, ...] | None = None
         self._params: dict[str, Tensor] = {}
-        self._buffers: dict[str, np.ndarray] = {}
+        self._buffers: dict[str, Tensor] = {}  # constants: the step never differentiates them
         self._children: dict[str, Module] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -66,9 +66,10 @@ class Module:
         """None, or why a compiled training step (`jit_compile=True`) cannot trace this module.
 
         A trace runs `call` once on stand-ins and replays only the array operations it
-        recorded. A module whose `call` also changes state with NumPy outside Tensor ops (a
-        moving average of its inputs) would do that once, at the trace, not at every step: it
-        says so here, and the step runs eagerly.
+        recorded. A module whose `call` changes state some other way (in Python, or on arrays
+        it did not get from `buffer`) would do that once, at the trace, not at every step: it
+        says so here, and the step runs eagerly. State kept in buffers and updated in place
+        through `buffer(name)` needs no reason: the step updates it (see `add_buffer`).
         """
         return None
 
@@ -99,11 +100,23 @@ class Module:
         return param
 
     def add_buffer(self, name: str, value: np.ndarray) -> np.ndarray:
-        """Register a non-trainable array (saved with the model, never optimized)."""
+        """Register a non-trainable array (saved with the model, never optimized).
+
+        A layer that updates it while training (a moving average) reads it at call time
+        with `buffer(name)` and updates it in place with array operations (``moving *= m``).
+        A compiled step (`jit_compile=True`) passes a recording stand-in there while it
+        traces, so those operations become kernels of the tape that update the buffer in
+        place at every replayed step, as parameters are.
+        """
         if name in self._params or name in self._buffers:
             raise ValueError(f"{self.name} already has a weight called {name!r}.")
-        self._buffers[name] = value
-        return value
+        self._buffers[name] = Tensor(value)  # (a float array is kept as it is, not copied)
+        return self.buffer(name)
+
+    def buffer(self, name: str) -> np.ndarray:
+        """The array of buffer `name`, read at call time (see `add_buffer`)."""
+        data: np.ndarray = self._buffers[name].data
+        return data
 
     def add_module(self, name: str, module: Module) -> Module:
         """Register a child module (its parameters appear as ``"<name>.<param>"``)."""
@@ -128,7 +141,7 @@ class Module:
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
         """``(name, array)`` pairs of the non-trainable state, like `named_parameters`."""
         for name, buffer in self._buffers.items():
-            yield prefix + name, buffer
+            yield prefix + name, buffer.data
         for child_name, child in self._children.items():
             yield from child.named_buffers(f"{prefix}{child_name}.")
 
@@ -141,6 +154,14 @@ class Module:
     def parameters(self) -> list[Tensor]:
         """Every trainable parameter, in a stable order (the order optimizers and files use)."""
         return [param for _, param in self.named_parameters()]
+
+    def buffers(self) -> list[Tensor]:
+        """Every buffer as a constant Tensor holding its array, in `named_buffers` order: the
+        state a compiled step reads and updates in place (as PyTorch's ``buffers()``)."""
+        found = list(self._buffers.values())
+        for child in self._children.values():
+            found.extend(child.buffers())
+        return found
 
     def count_params(self) -> int:
         """Number of scalars in the model: trainable parameters and buffers."""

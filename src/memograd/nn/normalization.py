@@ -209,42 +209,55 @@ class BatchNormalization(_Normalization):
     ) -> None:
         super().__init__(epsilon, center, scale, dtype, name or "batch_normalization")
         self.momentum = non_negative_float("momentum", momentum, upper=1.0)
-        self.moving_mean: np.ndarray | None = None
-        self.moving_variance: np.ndarray | None = None
+
+    @property
+    def moving_mean(self) -> np.ndarray | None:
+        """The moving mean (a buffer; None before the layer is built)."""
+        return self.buffer("moving_mean") if self.built else None
+
+    @property
+    def moving_variance(self) -> np.ndarray | None:
+        """The moving (unbiased) variance (a buffer; None before the layer is built)."""
+        return self.buffer("moving_variance") if self.built else None
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         super().build(input_shape)
         width = self._width(input_shape)
         assert self.dtype is not None
-        self.moving_mean = self.add_buffer("moving_mean", np.zeros(width, self.dtype))
-        self.moving_variance = self.add_buffer("moving_variance", np.ones(width, self.dtype))
+        self.add_buffer("moving_mean", np.zeros(width, self.dtype))
+        self.add_buffer("moving_variance", np.ones(width, self.dtype))
 
     def call(self, x: Tensor) -> Tensor:
         self._check_width(x)
         gamma, beta = self._affine()
-        assert self.moving_mean is not None and self.moving_variance is not None
+        # Read at call time: while a compiled step is traced, these are recording stand-ins,
+        # so the update below becomes kernels that update the buffers at every replay.
+        moving_mean, moving_variance = self.buffer("moving_mean"), self.buffer("moving_variance")
         axes = tuple(range(x.ndim - 1))
         if not self.training:
-            inv = 1.0 / np.sqrt(self.moving_variance + self.epsilon)  # (D,)
-            return (x - self.moving_mean) * (gamma * inv) + beta
-        data = x.data
-        n = data.size // data.shape[-1]
-        mean = data.mean(axis=axes)
-        unbiased = data.var(axis=axes) * (n / max(n - 1, 1))
-        m = self.momentum
-        self.moving_mean *= m
-        self.moving_mean += (1.0 - m) * mean
-        self.moving_variance *= m
-        self.moving_variance += (1.0 - m) * unbiased
+            inv = 1.0 / np.sqrt(moving_variance + self.epsilon)  # (D,)
+            return (x - moving_mean) * (gamma * inv) + beta
+        _update_moving(x.data, axes, self.momentum, moving_mean, moving_variance)
         return apply(NormalizeAffine(axes, self.epsilon), (x, gamma, beta))
-
-    def untraceable_reason(self) -> str | None:
-        return "its moving statistics are updated with NumPy, which a trace would do only once"
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["momentum"] = self.momentum
         return config
+
+
+def _update_moving(data: Any, axes: tuple[int, ...], m: float, mean: Any, var: Any) -> None:
+    """moving = m · moving + (1 − m) · batch statistic, in place, for the mean and the
+    unbiased variance of `data` over `axes` (array operations only: arrays when eager,
+    recording stand-ins when traced, the same calls either way)."""
+    n = data.size // data.shape[-1]
+    batch_mean = data.mean(axis=axes, keepdims=True)  # (1, ..., D)
+    d = data - batch_mean
+    unbiased = (d * d).mean(axis=axes) * (n / max(n - 1, 1))  # (D,)
+    mean *= m
+    mean += (1.0 - m) * batch_mean.reshape(-1)
+    var *= m
+    var += (1.0 - m) * unbiased
 
 
 class LayerNormalization(_Normalization):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._axis import normalize_axes, normalize_axis
-from ._backend import xp
+from ._backend import as_node_data
 from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
 
@@ -223,7 +223,7 @@ def _arg(a: Any, axis: Any, keepdims: bool, op: str) -> Any:
         if op == "argmax"
         else data.argmin(axis, keepdims=keepdims)
     )
-    return xp.asarray(found)
+    return as_node_data(found)  # (a 0-d array for a full reduction; a stand-in stays one)
 
 
 def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
