@@ -55,6 +55,81 @@ def periodic(x: Tensor) -> Tensor:
     return waves + mixed + x.cumsum(axis=1) * 0.1 + (x * 0.1 + 1.0).prod(axis=1, keepdims=True)
 
 
+def every_new_op(x: Tensor) -> Tensor:
+    """Every op issue 14 added, on (B, 8): reductions, pointwise, smooth activations, shape
+    ops, contractions, comparisons (with &, |, ^, ~) and argmax/argmin masks with `where`."""
+    T = mg.tensor
+    b = x.shape[0]
+    reductions = (
+        x.min(axis=1, keepdims=True)
+        + (x * 0.1 + 1.0).prod(axis=1, keepdims=True)
+        + x.var(axis=1, keepdims=True, ddof=1)
+        + x.std(axis=0, keepdims=True, correction=0) * 0.5
+        + x.logsumexp(axis=1, keepdims=True) * 0.1
+        + x.cumsum(axis=1) * 0.1
+    )
+    pointwise = (
+        T.maximum(x, x * 0.3)
+        + T.minimum(x, 0.5)
+        + x.sin()
+        + x.cos()
+        + T.erf(x)
+        + x.square().log1p()
+        + (x * 0.1).expm1()
+        + x.square() * 0.01
+    )
+    smooth = (
+        T.softplus(x)
+        + T.gelu(x)
+        + T.gelu(x, approximate="tanh")
+        + T.silu(x)
+        + T.swish(x)
+        + T.elu(x)
+        + T.selu(x)
+        + T.mish(x)
+        + T.hard_tanh(x)
+        + T.softsign(x)
+    )
+    cube = x.reshape(b, 2, 4)
+    shapes = (
+        cube.unsqueeze(1).squeeze(1).flatten(1)
+        + T.squeeze(T.expand_dims(x, 0), 0)
+        + cube.permute(0, 2, 1).reshape(b, 8)
+        + cube.transpose(0, 2, 1).reshape(b, 8)
+        + x.repeat(2, axis=1)[:, 3:11]
+        + x.tile((1, 2))[:, 5:13]
+        + T.concatenate(T.split(x, [3], axis=1)[::-1], axis=1)
+        + T.pad(x, ((0, 0), (2, 1)), constant_values=0.5)[:, 1:9]
+    )
+    gram = T.tensordot(x, x, axes=([0], [0])) * (1.0 / b)  # (8, 8)
+    linear = (
+        T.einsum("bi,ij->bj", x, gram) * 0.1
+        + T.outer(x.sum(axis=1), x.mean(axis=0)) * 0.01
+        + T.tensordot(x, gram, axes=1) * 0.01
+    )
+    zero = x * 0.0
+    picked = T.where(((x > 0) & (x <= 1.5)) | (x < -2.0) | (x >= 3.0), x, x * 0.1) + T.where(
+        (x == zero) ^ (x != zero + 1.0), zero + 0.25, zero
+    )
+    finite = T.where(T.isfinite(x) & ~T.isnan(x), x, zero)
+    top = T.where(x.argmax(axis=1, keepdims=True) == np.arange(8), x, zero)
+    low = T.where(T.equal(x.argmin(axis=1, keepdims=True), np.arange(8)), x, zero)
+    compares = (
+        picked + finite + top + low + T.where(T.less(x, T.greater_equal(x, 0.0) * 1.0), x, zero)
+    )
+    return reductions + pointwise + smooth + shapes + linear + compares
+
+
+class SmoothedLoss(nn.losses.CrossEntropy):
+    """A custom loss made of the new reductions and activations."""
+
+    def __call__(self, outputs: Tensor, targets: np.ndarray) -> Tensor:
+        T = mg.tensor
+        margin = (outputs.logsumexp(axis=1) - outputs.max(axis=1)).mean()
+        spread = outputs.var(axis=0, correction=1).mean() + T.softplus(outputs).std()
+        return super().__call__(outputs, targets) + margin * 0.1 + spread * 0.01
+
+
 class Doubled(nn.losses.CrossEntropy):
     """A custom loss (a subclass whose __call__ adds ops)."""
 
@@ -94,6 +169,8 @@ def same_run(
     for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
         np.testing.assert_array_equal(q.data, p.data)
         np.testing.assert_array_equal(q.grad, p.grad)
+    for (name, a), (_, b) in zip(eager.named_buffers(), jit.named_buffers(), strict=True):
+        np.testing.assert_array_equal(b, a, err_msg=name)
     step = jit._get_train_step()
     assert isinstance(step, CompiledStep) and step.fallback_reason is None
     assert step.replays == steps  # every step ran from a tape
@@ -179,11 +256,28 @@ def test_the_benchmark_tape_makes_as_many_calls_as_the_hand_written_rules_did() 
     assert (len(tape.forward), len(tape.backward)) == (21, 14)
 
 
-@pytest.mark.parametrize(
-    "activation", ["elu", "gelu", "gelu_tanh", "hard_tanh", "mish", "selu", "silu", "softplus"]
-)
-def test_every_named_smooth_activation_compiles(activation: str) -> None:
-    same_run(lambda: [nn.Dense(8, activation=activation), nn.Dense(3)], dtype="float64", steps=6)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_op_of_the_op_suite_compiles_in_one_step(dtype: str) -> None:
+    # Loss, gradients and updated parameters equal eager's bit for bit, with no fallback
+    # (`|` on masks and argmax used to make the step fall back).
+    step = same_run(
+        lambda: [nn.Dense(8, activation=every_new_op), nn.Dense(3)],
+        loss=SmoothedLoss(),
+        optimizer=lambda: optim.Adam(1e-2),
+        dtype=dtype,
+        steps=6,
+    )
+    ops = set(step.trace_for((32, 4)).tape.forward_ops)
+    expected = {"min", "prod", "var", "std", "logsumexp", "cumsum", "maximum", "minimum", "sin"}
+    expected |= {"cos", "erf", "log1p", "expm1", "square", "softplus", "gelu", "silu", "elu"}
+    expected |= {"mish", "hard_tanh", "softsign", "repeat", "tile", "pad", "einsum", "where"}
+    assert expected <= ops, expected - ops
+
+
+@pytest.mark.parametrize("activation", nn.activations.names())
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_named_activation_compiles(activation: str, dtype: str) -> None:
+    same_run(lambda: [nn.Dense(8, activation=activation), nn.Dense(3)], dtype=dtype, steps=6)
 
 
 def test_layer_normalization_compiles() -> None:
