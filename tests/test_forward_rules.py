@@ -160,4 +160,4 @@ def test_the_jvp_counts_name_the_new_rules():
     with counting() as c:
         mg.jvp(lambda z: losses.huber(z, Y) + losses.mae(z, Y), (Z,), (Y,))
     assert c.by_primitive["huber"] == c.by_primitive["mae"] == 1
-    assert _primitive.forward_mode is False
+    assert _primitive.forward_mode == 0

@@ -250,8 +250,8 @@ def _leaf(arg: Any) -> Tensor:
             f"Received: {type(arg).__name__}"
         ) from None
     tangent = getattr(arg, "_tangent", None) if _primitive.forward_mode else None
-    if tangent is not None:
-        leaf._tangent = tangent
+    if tangent:  # ({level: tangent}, one per forward sweep around this call)
+        leaf._tangent = dict(tangent)
     return leaf
 
 
@@ -314,7 +314,7 @@ def jacrev(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callab
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _check_argnums_reach("jacrev", argnums, nums, args)
-        traced = _primitive.forward_mode  # differentiated forward: keep the sweeps as graphs
+        traced = _primitive.forward_mode > 0  # differentiated forward: keep the sweeps as graphs
         call_args = list(args)
         leaves = []
         for i in nums:

@@ -10,7 +10,10 @@ the live values only: its memory does not grow with depth, and no graph is recor
 Its work is counted (`counting`): one JVP rule evaluation per op application.
 
 `hessian` is forward-over-reverse: `jacfwd` of `memograd.autograd.jacrev`, whose recorded
-reverse sweeps carry tangents in turn.
+reverse sweeps carry tangents in turn. Forward over forward nests sweeps: ``jacfwd(jacfwd(f))``,
+``jvp`` of ``jvp`` and ``hessian(f, inner="forward")``. Each sweep is one level; a tangent of
+an inner sweep is a Tensor computed by the JVP rules on Tensors, so that the outer sweeps
+carry their own tangents through it (JAX's nested JVP interpreters).
 
 Example:
     >>> import memograd as mg
@@ -32,6 +35,7 @@ from .autograd import _argnums, _check_argnums_reach, jacrev
 from .tensor import _primitive
 from .tensor._backend import xp
 from .tensor._tensor import Tensor, constant
+from .tensor.shape import reshape, stack
 
 
 @dataclass
@@ -104,36 +108,48 @@ def _sweep(
 ) -> tuple[tuple[Tensor, ...], bool]:
     """One forward sweep: ``f(*args)`` with ``args[i]`` carrying the tangent ``seeds[i]``.
 
-    The seeded arguments become float64 constant Tensors; the others pass unchanged. Returns
-    the outputs, each with its tangent in ``_tangent`` (None: zero).
+    The seeded arguments become float64 constant Tensors; the others pass unchanged. Inside
+    another sweep (forward over forward) this sweep is one level deeper: a seeded argument
+    keeps the tangents the outer sweeps gave it, and its new tangent is a Tensor that the
+    outer sweeps differentiate. Returns the outputs, each with its tangents in ``_tangent``.
     """
-    if _primitive.forward_mode:
-        raise NotImplementedError(
-            f"{who}: forward mode inside a forward sweep (jvp of jvp, jacfwd of jacfwd) is not "
-            f"supported; for second derivatives use mg.hessian (forward over reverse)"
-        )
+    level = _primitive.forward_mode + 1
     call_args = list(args)
     for i, tangent in seeds.items():
         leaf = constant(_as_float64(args[i], "primals"))
-        leaf._tangent = tangent
+        outer = getattr(args[i], "_tangent", None) if level > 1 else None
+        leaf._tangent = dict(outer) if outer else {}
+        leaf._tangent[level] = tangent if level == 1 else constant(tangent)
         call_args[i] = leaf
-    _primitive.jvp_counts.clear()
-    _primitive.forward_mode = True
+    if level == 1:
+        _primitive.jvp_counts.clear()
+    _primitive.forward_mode = level
     try:
         with _grad_mode.no_grad():  # a forward sweep records nothing (jacrev re-enables it)
             outs, single = _outputs(f(*call_args, **kwargs), who)
     finally:
-        _primitive.forward_mode = False
+        _primitive.forward_mode = level - 1
     for counts in _counters:
-        counts.sweeps += 1
-        for name, n in _primitive.jvp_counts.items():
-            counts.jvp_rules += n
-            counts.by_primitive[name] = counts.by_primitive.get(name, 0) + n
+        counts.sweeps += 1  # (every level's; the rules are summed once, by the outermost)
+        if level == 1:
+            for name, n in _primitive.jvp_counts.items():
+                counts.jvp_rules += n
+                counts.by_primitive[name] = counts.by_primitive.get(name, 0) + n
     return outs, single
 
 
+def _nested() -> bool:
+    """Whether a forward sweep is running around this call (forward over forward)."""
+    return _primitive.forward_mode > 0
+
+
 def _tangent(out: Tensor) -> Any:
-    t = getattr(out, "_tangent", None)
+    """This sweep's tangent of `out`: an array, or under an outer sweep a Tensor carrying
+    the outer tangents (a constant zero when none reached it)."""
+    level = _primitive.forward_mode + 1
+    t = _primitive.tangent_of(out, level)
+    if level > 1:
+        return constant(xp.zeros_like(out.data)) if t is None else t
     return xp.zeros_like(out.data) if t is None else xp.array(t, copy=True)
 
 
@@ -179,8 +195,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             )
         seeds[i] = tangent
     outs, single = _sweep(f, primals, {}, seeds, "jvp")
-    values = tuple(o.data for o in outs)
     tangents_out = tuple(_tangent(o) for o in outs)
+    # under an outer sweep the results stay Tensors, so that it differentiates them in turn
+    values = tuple(o if _nested() else o.data for o in outs)
     return (values[0], tangents_out[0]) if single else (values, tangents_out)
 
 
@@ -239,33 +256,55 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
                 columns[i].append([_tangent(o) for o in outs])
         if not outs:  # every differentiated argument is empty: evaluate once for the shapes
             outs, single_out = _sweep(f, args, kwargs, {}, "jacfwd")
-        result = []
+        nested = _nested()  # under an outer sweep: assemble with Tensor ops, which carry
+        result = []  # the outer tangents (forward over forward)
         for k, out in enumerate(outs):
             per_arg = []
             for i in nums:
                 shape = (*out.data.shape, *primals[i].shape)
                 cols = [c[k] for c in columns[i]]
+                if nested and cols:
+                    per_arg.append(reshape(stack(cols, axis=-1), shape))
+                    continue
                 jac = xp.stack(cols, axis=-1) if cols else xp.zeros((out.data.size, 0))
-                per_arg.append(jac.reshape(shape))
+                jac = jac.reshape(shape)
+                per_arg.append(constant(jac) if nested else jac)
             result.append(per_arg[0] if single_arg else tuple(per_arg))
         return result[0] if single_out else tuple(result)
 
     return wrapper
 
 
-def hessian(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """The Hessian of a scalar `f`, forward-over-reverse: ``jacfwd(jacrev(f))``.
+def hessian(
+    f: Callable[..., Tensor], argnums: int | Sequence[int] = 0, *, inner: str = "reverse"
+) -> Callable[..., Any]:
+    """The Hessian of a scalar `f`: ``jacfwd(jacrev(f))``, or ``jacfwd(jacfwd(f))``.
 
-    Each forward sweep (one per input element) runs the reverse sweeps of `jacrev` with
-    tangents, so the Hessian is never built from finite differences or a second reverse
-    pass. Shape ``x.shape + x.shape`` for a one-element output (``torch.func.hessian``).
+    Args:
+        f: a function of Tensors returning a one-element Tensor.
+        argnums: as for `jacfwd`.
+        inner: ``"reverse"`` (forward over reverse, as ``torch.func.hessian``: each forward
+            sweep runs the reverse sweeps of `jacrev` with tangents) or ``"forward"``
+            (forward over forward: n² forward sweeps, n outer ones each running n inner ones;
+            no graph is ever recorded).
+
+    Shape ``x.shape + x.shape`` for a one-element output (``torch.func.hessian``).
 
     Example:
         >>> import memograd as mg
         >>> mg.hessian(lambda x: (x * x * x).sum())([1.0, 2.0]).tolist()
         [[6.0, 0.0], [0.0, 12.0]]
+        >>> mg.hessian(lambda x: (x * x * x).sum(), inner="forward")([1.0, 2.0]).tolist()
+        [[6.0, 0.0], [0.0, 12.0]]
     """
-    return jacfwd(jacrev(f, argnums), argnums)
+    if inner == "reverse":
+        return jacfwd(jacrev(f, argnums), argnums)
+    if inner == "forward":
+        return jacfwd(jacfwd(f, argnums), argnums)
+    raise ValueError(
+        f"Received an invalid value for `inner`, expected 'reverse' or 'forward'. "
+        f"Received: inner={inner!r}"
+    )
 
 
 __all__ = ["ForwardCounts", "counting", "hessian", "jacfwd", "jvp", "linearize"]

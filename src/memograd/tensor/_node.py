@@ -81,7 +81,7 @@ def make_node(
     """
     from . import _primitive
 
-    if _primitive.forward_mode and any(getattr(p, "_tangent", None) is not None for p in parents):
+    if _primitive.forward_mode and any(getattr(p, "_tangent", None) for p in parents):
         raise NotImplementedError(
             f"forward mode: the {op!r} node has a hand-written backward (make_node), which has "
             f"no JVP; use reverse mode (mg.vjp, mg.jacrev) or define the op with defop(jvp=)"

@@ -227,20 +227,24 @@ class Primitive:
         y: Any,
         aux: tuple[Any, ...],
         res: tuple[Any, ...],
+        xp: Any = NUMPY,
     ) -> Any:
-        """The output's tangent from the inputs' (arrays; None is a zero tangent).
+        """The output's tangent from the inputs' (None is a zero tangent).
+
+        With the NumPy namespace everything is an array. Under forward-over-forward the
+        rule runs with the Tensor namespace on Tensors (`_apply_with_tangents`), so that the
+        outer sweeps differentiate the tangent it builds, as ``create_graph`` does for VJPs.
 
         An explicit ``jvp`` method wins; otherwise the rule is derived from the flags above
         (`linear`, `multilinear`, `self_adjoint`, `elementwise`, `reduction`, `scalar`). Raises
         NotImplementedError naming the primitive when none applies.
         """
-        xp = NUMPY
         rule = getattr(self, "jvp", None)
         if rule is not None:
             return rule(xp, tangents, *inputs, y, *aux, *res)
         if self.linear:  # J·t = f(t): a zero tangent where an input has none
             pairs = zip(tangents, inputs, strict=True)
-            filled = [xp.zeros_like(x) if t is None else t for t, x in pairs]
+            filled = [_zeros(xp, x) if t is None else t for t, x in pairs]
             out = self.forward(xp, *filled, *aux)
             return out[0] if self.residuals else out
         if self.multilinear:  # the product rule: one term per input with a tangent
@@ -288,6 +292,12 @@ class Primitive:
         fields = getattr(self, "__dataclass_fields__", {})
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
         return f"{type(self).__name__}({inner})"
+
+
+def _zeros(xp: Any, like: Any) -> Any:
+    """A zero tangent shaped like `like`: an array, or a constant Tensor on Tensors."""
+    zeros = NUMPY.zeros(like.shape, like.dtype)
+    return zeros if xp is NUMPY else _constant(zeros)
 
 
 # -- eager application: compute, then record a node when a gradient may flow ---------------
@@ -383,41 +393,94 @@ def _output(
 
 # -- forward mode: the tangent carried beside the value -------------------------------------
 
-forward_mode: bool = False
-"""True while `memograd.forward` runs a forward sweep: every application then also computes
-the output's tangent (`Primitive.tangent`) from its inputs' ``_tangent``. Off, it costs one
-global read per op."""
+forward_mode: int = 0
+"""How many forward sweeps are running, nested (`memograd.forward`; 0: none). While > 0, every
+application also computes its output's tangent for each level (`Primitive.tangent`) from its
+inputs' ``_tangent`` ({level: tangent}). Off, it costs one global read per op."""
 
 jvp_counts: dict[str, int] = {}
 """JVP rule evaluations per primitive name during forward sweeps (`memograd.forward` reads
 and resets it): the forward sweep's work, counted."""
 
 
+def tangent_of(t: Any, level: int) -> Any:
+    """The tangent of Tensor `t` for the forward sweep at nesting `level` (None: zero)."""
+    found = getattr(t, "_tangent", None)
+    return None if found is None else found.get(level)
+
+
 def _apply_with_tangents(
     prim: Primitive, inputs: tuple[Tensor, ...], aux: tuple[Any, ...]
 ) -> Tensor:
-    """`apply` as usual (a node is recorded when a gradient may flow), then the tangent.
+    """`apply` as usual (a node is recorded when a gradient may flow), then the tangents.
 
-    The tangent lives on the output Tensor (``_tangent``) and dies with it: a forward sweep
+    The tangents live on the output Tensor (``_tangent``) and die with it: a forward sweep
     holds the tangents of the live values only, whatever the depth.
     """
-    tangents = tuple([getattr(t, "_tangent", None) for t in inputs])
-    datas = [t.data for t in inputs]
-    y = prim.forward(NUMPY, *datas, *aux)
-    res: tuple[Any, ...] = ()
-    if prim.residuals:  # (kept from this one call: a dropout mask is drawn once)
-        res = tuple(y[1:])
-        y = y[0]
-    out = _output(prim, inputs, datas, y, aux, res)
+    return _apply_at(prim, inputs, aux, forward_mode)[0]
+
+
+def _apply_at(
+    prim: Primitive, inputs: tuple[Tensor, ...], aux: tuple[Any, ...], level: int
+) -> tuple[Tensor, tuple[Any, ...]]:
+    """The output with its tangents of levels 1..`level`, and the forward's residual arrays.
+
+    Level 1 is the innermost sweep: NumPy arrays, as in a single sweep. A tangent of level
+    L > 1 is a Tensor computed by the rule on Tensors while only levels < L run, so that it
+    carries the lower levels' tangents in turn: the outer sweeps differentiate it (JAX's
+    nested JVP interpreters, one level per sweep).
+    """
+    global forward_mode
+    if level == 1:
+        datas = [t.data for t in inputs]
+        y = prim.forward(NUMPY, *datas, *aux)
+        res: tuple[Any, ...] = ()
+        if prim.residuals:  # (kept from this one call: a dropout mask is drawn once)
+            res = tuple(y[1:])
+            y = y[0]
+        out = _output(prim, inputs, datas, y, aux, res)
+        tangents = tuple([tangent_of(t, 1) for t in inputs])
+        if any(t is not None for t in tangents):
+            tangent = prim.tangent(tangents, tuple(datas), out.data, aux, res)
+            if tangent is not None:
+                tangent = _array.asarray(tangent, dtype=out.data.dtype)
+                if tangent.shape != out.data.shape:  # a broadcast forward (x + t with zeros)
+                    tangent = _array.broadcast_to(tangent, out.data.shape).copy()
+                _set_tangent(out, 1, tangent)
+            jvp_counts[prim.name] = jvp_counts.get(prim.name, 0) + 1
+        return out, res
+    out, res = _apply_at(prim, inputs, aux, level - 1)
+    tangents = tuple([tangent_of(t, level) for t in inputs])
     if any(t is not None for t in tangents):
-        tangent = prim.tangent(tangents, tuple(datas), out.data, aux, res)
+        from . import _xp_tensor as TENSOR
+
+        outer = forward_mode
+        forward_mode = level - 1  # the rule's own ops carry the lower levels' tangents
+        try:
+            if res and prim.recompute_residuals:  # differentiable residuals (softmax's p)
+                res = tuple(prim.forward(TENSOR, *inputs, *aux)[1:])
+            tangent = prim.tangent(tangents, inputs, out, aux, res, TENSOR)
+            if tangent is not None:
+                if not isinstance(tangent, _Tensor):
+                    tangent = _constant(_array.asarray(tangent, dtype=out.data.dtype))
+                if tangent.shape != out.data.shape:
+                    from .shape import broadcast_to
+
+                    tangent = broadcast_to(tangent, out.data.shape)
+        finally:
+            forward_mode = outer
         if tangent is not None:
-            tangent = _array.asarray(tangent, dtype=out.data.dtype)
-            if tangent.shape != out.data.shape:  # a broadcast forward (x + t with zeros)
-                tangent = _array.broadcast_to(tangent, out.data.shape).copy()
-        out._tangent = tangent
+            _set_tangent(out, level, tangent)
         jvp_counts[prim.name] = jvp_counts.get(prim.name, 0) + 1
-    return out
+    return out, res
+
+
+def _set_tangent(out: Tensor, level: int, tangent: Any) -> None:
+    found = getattr(out, "_tangent", None)
+    if found is None:
+        out._tangent = {level: tangent}
+    else:
+        found[level] = tangent
 
 
 # -- defop: a user's primitive ---------------------------------------------------------------
@@ -439,10 +502,11 @@ class DefinedOp(Primitive):
         y: Any,
         aux: tuple[Any, ...],
         res: tuple[Any, ...],
+        xp: Any = NUMPY,
     ) -> Any:
         if self.tan is None:  # (raises, naming the op)
-            return Primitive.tangent(self, tangents, inputs, y, aux, res)
-        return self.tan(NUMPY, tangents, *inputs, y)
+            return Primitive.tangent(self, tangents, inputs, y, aux, res, xp)
+        return self.tan(xp, tangents, *inputs, y)
 
     def forward(self, xp: Any, *operands: Any) -> Any:
         return self.fwd(xp, *operands)
