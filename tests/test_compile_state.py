@@ -82,6 +82,12 @@ def test_batch_normalization_compiles_with_the_eager_moving_statistics(
     assert "normalize" in step.trace_for((32, 4)).tape.forward_ops
     bn = jit.layers[1]
     assert not np.allclose(bn.moving_mean, 0.0) and not np.allclose(bn.moving_variance, 1.0)
+    # One more step through the step functions: the same outputs (before the update) too.
+    X, y = batches()[1]
+    (a, eager_out), (b, jit_out) = (m._get_train_step()(X.astype(dtype), y) for m in (eager, jit))
+    assert a == b
+    np.testing.assert_array_equal(jit_out, eager_out)
+    assert_same_state(eager, jit)
     # Inference reads the moving statistics: the same predictions.
     X = batches()[0][0].astype(dtype)
     np.testing.assert_array_equal(jit.predict(X), eager.predict(X))
