@@ -112,6 +112,19 @@ def test_data_dependent_control_flow_falls_back_naming_where() -> None:
     assert "test_compile_fallback.py" in messages[0]
 
 
+class InferredClasses(nn.losses.CrossEntropy):
+    """one_hot without num_classes: the width is the data's largest label + 1."""
+
+    def __call__(self, outputs: Tensor, targets: np.ndarray) -> Tensor:
+        target = mg.tensor.one_hot(targets, dtype=outputs.dtype)
+        return -(target * outputs[:, : target.shape[1]].log_softmax()).sum(axis=1).mean()
+
+
+def test_one_hot_that_infers_the_classes_from_the_labels_falls_back() -> None:
+    messages = fallback_warnings(lambda: [nn.Dense(3)], loss=InferredClasses())
+    assert len(messages) == 1 and "int() reads the values of a traced array" in messages[0]
+
+
 def test_a_hand_written_node_falls_back() -> None:
     messages = fallback_warnings(lambda: [nn.Dense(3)], loss=HandWrittenLoss())
     assert len(messages) == 1 and "'double' node has a hand-written backward" in messages[0]

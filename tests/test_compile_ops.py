@@ -130,6 +130,19 @@ class SmoothedLoss(nn.losses.CrossEntropy):
         return super().__call__(outputs, targets) + margin * 0.1 + spread * 0.01
 
 
+class OneHotLoss(nn.losses.CrossEntropy):
+    """A custom loss on one-hot targets, with the creation ops beside (constants)."""
+
+    def __call__(self, outputs: Tensor, targets: np.ndarray) -> Tensor:
+        T = mg.tensor
+        dtype, shape = outputs.dtype, outputs.shape
+        target = T.one_hot(targets, 3, dtype=dtype) * 0.9 + T.full(shape, 0.1 / 3, dtype=dtype)
+        nll = -(target * outputs.log_softmax()).sum(axis=1).mean()
+        noise = T.rand(*shape, seed=1, dtype=dtype) * T.ones_like(outputs) + T.zeros_like(outputs)
+        mixed = outputs @ (T.eye(3, dtype=dtype) + T.randn(3, 3, seed=2, dtype=dtype) * 0.01)
+        return nll + (noise * outputs).mean() * 0.01 + (mixed * T.arange(3, dtype=dtype)).mean()
+
+
 class Doubled(nn.losses.CrossEntropy):
     """A custom loss (a subclass whose __call__ adds ops)."""
 
@@ -272,6 +285,25 @@ def test_every_op_of_the_op_suite_compiles_in_one_step(dtype: str) -> None:
     expected |= {"cos", "erf", "log1p", "expm1", "square", "softplus", "gelu", "silu", "elu"}
     expected |= {"mish", "hard_tanh", "softsign", "repeat", "tile", "pad", "einsum", "where"}
     assert expected <= ops, expected - ops
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_hot_targets_and_the_creation_ops_compile(dtype: str) -> None:
+    step = same_run(
+        lambda: [nn.Dense(8, activation="gelu"), nn.Dense(3)], OneHotLoss(), dtype=dtype
+    )
+    assert step.traces == 2  # batches of 32 and 6: one_hot's shape follows the batch
+
+
+def test_a_label_out_of_range_for_one_hot_raises_at_a_replay_as_eagerly() -> None:
+    model = nn.Sequential([nn.Dense(3)], seed=0)
+    model.compile(loss=OneHotLoss(), optimizer="sgd", jit_compile=True)
+    X, y = batches()[0]
+    model.train_on_batch(X, y)  # traced, checked
+    bad = y.copy()
+    bad[5] = 3  # after the first step, train_on_batch checks only shapes and dtypes
+    with pytest.raises(ValueError, match=r"one_hot: labels must lie in \[0, 3\)"):
+        model.train_on_batch(X, bad)
 
 
 @pytest.mark.parametrize("activation", nn.activations.names())

@@ -250,20 +250,22 @@ def _scatter_into(out: np.ndarray, g: Any, index: Any, advanced: bool) -> None:
         out[index] = g
 
 
-def check_labels(index: Any, classes: int) -> None:
+def check_labels(index: Any, classes: int, op: str = "cross_entropy") -> None:
     if not isinstance(index, Rec):
-        eager.check_labels(index, classes)
+        eager.check_labels(index, classes, op)
         return
-    eager.check_labels(index.value, classes)  # now, on the traced batch
+    eager.check_labels(index.value, classes, op)  # now, on the traced batch
     if index.size:  # (a shape: the same at every replay)
         unsigned = index.view(f"u{index.dtype.itemsize}")
-        index.recorder.emit(_check_labels, (np.maximum.reduce, unsigned, classes, index))
+        index.recorder.emit(_check_labels, (np.maximum.reduce, unsigned, classes, index, op))
 
 
-def _check_labels(largest: Any, unsigned: np.ndarray, classes: int, index: np.ndarray) -> None:
+def _check_labels(
+    largest: Any, unsigned: np.ndarray, classes: int, index: np.ndarray, op: str
+) -> None:
     # One reduction checks both ends: negative labels viewed as unsigned are huge.
     if largest(unsigned) >= classes:
-        eager.check_labels(index, classes)  # raises the eager op's ValueError
+        eager.check_labels(index, classes, op)  # raises the eager op's ValueError
 
 
 def uniform(rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:

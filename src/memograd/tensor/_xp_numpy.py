@@ -13,7 +13,7 @@ named call:
   caller created) and returned;
 - ``scatter(g, index, shape, advanced)``: zeros of `shape` with `g` added at `index`
   (repeated indices accumulate when `advanced`): the VJP of indexing;
-- ``check_labels(index, classes)``: raise ValueError unless every label lies in
+- ``check_labels(index, classes, op)``: raise ValueError unless every label lies in
   [0, classes);
 - ``uniform(rng, shape, dtype)``: draws in [0, 1) from a `numpy.random.Generator`.
 
@@ -120,12 +120,13 @@ def scatter(g: Any, index: Any, shape: tuple[int, ...], advanced: bool) -> Any:
 _UNSIGNED = {n: _np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
 
 
-def check_labels(index: Any, classes: int) -> None:
-    """Raise ValueError unless every entry of the integer array `index` is in [0, classes)."""
+def check_labels(index: Any, classes: int, op: str = "cross_entropy") -> None:
+    """Raise ValueError unless every entry of the integer array `index` is in [0, classes)
+    (the message names the op)."""
     # One reduction checks both ends: negative labels viewed as unsigned are huge.
     if index.size and index.view(_UNSIGNED[index.dtype.itemsize]).max() >= classes:
         raise ValueError(
-            f"cross_entropy: labels must lie in [0, {classes}). "
+            f"{op}: labels must lie in [0, {classes}). "
             f"Received values from {index.min()} to {index.max()}"
         )
 

@@ -22,8 +22,10 @@ import operator
 from typing import Any
 
 from .._errors import invalid_type, invalid_value
-from ._backend import ndarray, xp
+from . import _xp_numpy
+from ._backend import STAND_INS, ndarray, xp
 from ._dtype import DEFAULT_DTYPE, as_array
+from ._node import constant
 from ._tensor import Tensor
 
 
@@ -144,9 +146,13 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
     """Rows of `num_classes` zeros with a one at each label (shape ``labels.shape + (C,)``).
 
     `num_classes` -1 means the largest label + 1 (PyTorch's default). Labels must be
-    integers in [0, num_classes).
+    integers in [0, num_classes). In a compiled step (the targets of a custom loss) give
+    `num_classes`: the largest label is the data's, which one trace cannot stand for.
     """
-    index = xp.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    raw = labels.data if isinstance(labels, Tensor) else labels
+    ns = STAND_INS.get(type(raw))  # the compiler's namespace for traced labels, else NumPy's
+    index = raw if ns is not None else xp.asarray(raw)
+    ns = ns or _xp_numpy
     if index.dtype.kind == "f":
         as_int = index.astype(xp.int64)
         if not xp.array_equal(as_int, index):
@@ -159,14 +165,9 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
     classes = (int(index.max()) + 1 if index.size else 0) if num_classes == -1 else num_classes
     if classes < 0:
         raise invalid_value("num_classes", "a non-negative int or -1", num_classes)
-    if index.size and (index.min() < 0 or index.max() >= classes):
-        raise ValueError(
-            f"one_hot: labels must lie in [0, {classes}). "
-            f"Received values from {index.min()} to {index.max()}"
-        )
-    out = xp.zeros((*index.shape, classes), dtype=_dtype(dtype))
-    xp.put_along_axis(out, index[..., None], 1, axis=-1)
-    return Tensor(out)
+    ns.check_labels(index, classes, op="one_hot")
+    out = ns.equal(index[..., None], xp.arange(classes)).astype(_dtype(dtype))
+    return constant(out)
 
 
 __all__ = [
