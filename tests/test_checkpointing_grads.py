@@ -11,7 +11,7 @@ import pytest
 import memograd as mg
 from memograd.autograd import gradients
 from memograd.checkpointing import count_recomputation, schedule, simulate
-from memograd.nn import Dense, Dropout, Sequential
+from memograd.nn import BatchNormalization, Dense, Dropout, Sequential
 from memograd.tensor.functional import cross_entropy
 
 POLICIES: list[str | int] = ["none", "sqrt", 1, 2, 3, 5, "binomial:1", "binomial:2", "binomial:4"]
@@ -73,6 +73,50 @@ def test_dropout_masks_are_replayed_in_recomputation(policy: str | int) -> None:
     # and the next step draws new masks, as without checkpointing
     again, _ = _grads(model, X, y)
     assert any(not np.array_equal(a, b) for a, b in zip(again, found, strict=True))
+
+
+@pytest.mark.parametrize("policy", ["none", "sqrt", 2, "binomial:2"])
+def test_recomputation_leaves_batch_normalization_statistics_as_one_forward_does(
+    policy: str | int,
+) -> None:
+    # A recomputed BatchNormalization normalizes with the same batch statistics and must not
+    # update its moving averages a second time (they moved twice per step before).
+    X, y = _data("float64")
+    models = []
+    for p in ("all", policy):
+        layers: list[Any] = [Dense(12), BatchNormalization(momentum=0.5)]
+        layers += [Dense(12, activation="tanh") for _ in range(4)] + [Dense(4)]
+        models.append(Sequential(layers, checkpoint=p, dtype="float64", seed=3))
+    for _ in range(2):
+        reference, ref_loss = _grads(models[0], X, y)
+        found, loss = _grads(models[1], X, y)
+        assert loss == ref_loss
+        for a, b in zip(found, reference, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for (name, a), (_, b) in zip(
+            models[0].named_buffers(), models[1].named_buffers(), strict=True
+        ):
+            np.testing.assert_array_equal(b, a, err_msg=name)
+
+
+def test_a_checkpointed_function_leaves_its_modules_buffers_as_its_forward_does() -> None:
+    X, _ = _data("float64")
+    results = []
+    for use_checkpoint in (False, True):
+        bn = BatchNormalization(momentum=0.5, dtype="float64")
+        dense = Dense(3, seed=0, dtype="float64")
+        for layer in (bn, dense):  # built first: checkpoint finds the parameters up front
+            layer.ensure_built((None, 6))
+
+        def block(t: mg.Tensor, bn: Any = bn, dense: Any = dense) -> mg.Tensor:
+            return dense(bn(t)).tanh()  # (the modules are found among the defaults)
+
+        x = mg.Tensor(X, requires_grad=True)
+        out = mg.checkpoint(block, x) if use_checkpoint else block(x)
+        out.sum().backward()
+        results.append((bn.moving_mean.copy(), bn.moving_variance.copy(), x.grad))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(b, a)
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -168,10 +168,14 @@ def _unique(items: list[Any]) -> list[Any]:
 
 # ------------------------------------------------------------------ random state
 class RngKeeper:
-    """Replays the generator states that stochastic modules had in the forward pass."""
+    """Replays the generator states that stochastic modules had in the forward pass, and
+    undoes what a recomputation does to the modules' buffers: BatchNormalization's moving
+    statistics are updated once per step, by the forward pass, not again by a recomputation
+    (which normalizes with the same batch statistics)."""
 
     def __init__(self, modules: Sequence[Any]) -> None:
         owners: list[Any] = []
+        stateful: list[Any] = []
         stack = list(modules)
         while stack:
             module = stack.pop()
@@ -179,7 +183,10 @@ class RngKeeper:
                 owners.append(module)
             if _is_module(module):
                 stack.extend(module.children())
+                if callable(getattr(module, "buffers", None)):
+                    stateful.append(module)
         self.owners = _unique(owners)
+        self.stateful = _unique(stateful)  # (asked at replay: a layer builds its buffers lazily)
         self.states: list[Any] = []
 
     def record(self) -> None:
@@ -188,11 +195,14 @@ class RngKeeper:
 
     @contextlib.contextmanager
     def replay(self) -> Iterator[None]:
-        """Run the block with the recorded states, then put the current ones back."""
-        if not self.owners:
+        """Run the block with the recorded states, then put the current ones back (and the
+        buffers' values as they were before the block)."""
+        if not self.owners and not self.stateful:
             yield
             return
         current = [m._rng for m in self.owners]
+        arrays = _unique([b.data for m in self.stateful for b in m.buffers()])
+        values = [a.copy() for a in arrays]
         for module, state in zip(self.owners, self.states, strict=True):
             module._rng = copy.deepcopy(state)
         try:
@@ -200,6 +210,8 @@ class RngKeeper:
         finally:
             for module, state in zip(self.owners, current, strict=True):
                 module._rng = state
+            for array, value in zip(arrays, values, strict=True):
+                array[...] = value
 
 
 # ------------------------------------------------------------------ the inner sweep
