@@ -19,7 +19,9 @@ then only replays that list, followed by the optimizer's in-place update:
   fallback, with one warning naming the reason, for steps that cannot be traced.
 
 The compiler knows no layer, loss or optimizer: it takes a model's step (`Trainable`) and asks
-the objects it meets (``model.untraceable_reason()``, ``optimizer.flat_update(...)``).
+the objects it meets (``model.untraceable_reason()``, ``optimizer.flat_update(...)``, and
+``model.buffers()``: non-trainable state such as BatchNormalization's moving statistics,
+traced as stand-ins so that the tape updates it in place at every replay, as eagerly).
 `Sequential.compile(..., jit_compile=True)` uses it through `compile_train_step`.
 
 Example:
