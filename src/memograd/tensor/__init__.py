@@ -8,6 +8,10 @@ compiler's stand-ins.
 `defop` makes such an op from two functions. `functional` gathers the functional forms,
 including the fused `linear` (a Dense layer as one node) and `cross_entropy`.
 
+Imports go one way (the contracts in pyproject.toml): `_tensor` (the class) at the bottom,
+then `_node` and `_primitive`, then the op modules, then `_methods`, which sets the ops on
+`Tensor` as its operators and methods.
+
 Example:
     >>> import numpy as np
     >>> import memograd as mg
@@ -18,12 +22,13 @@ Example:
     [1.0, 2.0]
 """
 
-from . import compare, creation, functional, memory, smooth
+# (`_methods` is imported for what it does: it sets the ops on Tensor.)
+from . import _methods, compare, creation, functional, memory, smooth  # noqa: F401
 from ._axis import AxisError
 from ._backend import xp
 from ._dtype import DEFAULT_DTYPE
-from ._node import constant, grad_enabled_for, make_node, operand
-from ._primitive import Primitive, defop
+from ._node import constant, grad_enabled_for, operand
+from ._primitive import Primitive, defop, make_node
 from ._tensor import Tensor
 from .compare import equal, greater, greater_equal, isfinite, isnan, less, less_equal, not_equal
 from .contraction import einsum, outer, tensordot

@@ -50,6 +50,12 @@ from . import _xp_numpy as NUMPY
 from ._backend import STAND_INS as _NAMESPACES
 from ._backend import as_node_data, ndarray
 from ._backend import xp as _array
+from ._node import constant as _constant
+from ._node import new_node as _node
+from ._node import operand as _operand
+from ._tensor import Tensor
+
+_Tensor = Tensor
 
 _ONE = (True,)
 
@@ -74,6 +80,19 @@ class NotTraceable(Exception):
 def register_namespace(array_type: type, namespace: Any) -> None:
     """Make values of `array_type` run primitives through `namespace` (see module doc)."""
     _NAMESPACES[array_type] = namespace
+
+
+TENSOR: Any = None
+"""The Tensor namespace (`_xp_tensor`): what a VJP runs on under ``create_graph`` (and a JVP
+rule at an outer level of nested forward sweeps). It is made
+of the op modules, which import this one, so `memograd.tensor._methods` sets it when the
+package is imported (`use_tensor_namespace`)."""
+
+
+def use_tensor_namespace(namespace: Any) -> None:
+    """Run the VJPs on `namespace` when the adjoint is a Tensor (see `TENSOR`)."""
+    global TENSOR
+    TENSOR = namespace
 
 
 def namespace_of(*arrays: Any) -> Any:
@@ -200,8 +219,6 @@ class Primitive:
     def _backward_graph(self, node: Any, g: Any) -> tuple[Any, ...]:
         """Under create_graph: the VJP on Tensors (parents and the node itself), so that the
         contributions it returns are graph nodes."""
-        from . import _xp_tensor as TENSOR
-
         parents = node._parents
         saved = node._saved
         n, k = self.n_aux, self.n_aux + self.residuals
@@ -452,8 +469,6 @@ def _apply_at(
     out, res = _apply_at(prim, inputs, aux, level - 1)
     tangents = tuple([tangent_of(t, level) for t in inputs])
     if any(t is not None for t in tangents):
-        from . import _xp_tensor as TENSOR
-
         outer = forward_mode
         forward_mode = level - 1  # the rule's own ops carry the lower levels' tangents
         try:
@@ -464,9 +479,7 @@ def _apply_at(
                 if not isinstance(tangent, _Tensor):
                     tangent = _constant(_array.asarray(tangent, dtype=out.data.dtype))
                 if tangent.shape != out.data.shape:
-                    from .shape import broadcast_to
-
-                    tangent = broadcast_to(tangent, out.data.shape)
+                    tangent = TENSOR.broadcast_to(tangent, out.data.shape)
         finally:
             forward_mode = outer
         if tangent is not None:
@@ -610,14 +623,42 @@ class HandWritten(Primitive):
         return f"HandWritten({self.name!r})"
 
 
-# Imported last: `_node` imports `_tensor`, whose op modules import this module (the
-# definitions above must exist by then, whichever module is imported first).
-from ._node import constant as _constant  # noqa: E402
-from ._node import new_node as _node  # noqa: E402
-from ._node import operand as _operand  # noqa: E402
-from ._tensor import Tensor  # noqa: E402
+def make_node(
+    data: Any,
+    parents: tuple[Tensor, ...],
+    vjp: Callable[[Any, Tensor], tuple[Any, ...]],
+    saved: tuple[Any, ...],
+    op: str,
+    state: Any = None,
+) -> Tensor:
+    """A node whose VJP is the Python function ``vjp(g, node) -> tuple`` (`HandWritten`).
 
-_Tensor = Tensor
+    What a checkpointed segment needs, which re-runs part of the graph in its backward; such
+    a node has no second derivative and cannot be compiled.
+
+    Args:
+        data: the forward result.
+        parents: the inputs, one per VJP output.
+        vjp: returns one contribution per parent (None: nothing flows).
+        saved: the arrays `vjp` reads (counted as saved bytes, dropped by `_release`).
+        op: the node's name.
+        state: the object `vjp` works with, kept as ``node._prim.state``.
+
+    Example:
+        >>> import memograd as mg
+        >>> x = mg.Tensor([3.0], requires_grad=True)
+        >>> y = make_node(x.data * 2.0, (x,), lambda g, node: (g * 2.0,), (), "double")
+        >>> _ = y.sum().backward()
+        >>> x.grad.tolist()
+        [2.0]
+    """
+    if forward_mode and any(getattr(p, "_tangent", None) for p in parents):
+        raise NotImplementedError(
+            f"forward mode: the {op!r} node has a hand-written backward (make_node), which has "
+            f"no JVP; use reverse mode (mg.vjp, mg.jacrev) or define the op with defop(jvp=)"
+        )
+    return _node(as_node_data(data), parents, HandWritten(vjp, op, state), saved)
+
 
 __all__ = [
     "DefinedOp",
@@ -629,7 +670,9 @@ __all__ = [
     "apply2",
     "as_node_data",
     "defop",
+    "make_node",
     "namespace_of",
     "primitive",
     "register_namespace",
+    "use_tensor_namespace",
 ]

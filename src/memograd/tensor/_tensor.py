@@ -5,8 +5,8 @@ graph, its parents, the primitive that produced it (`_prim`: the op's one defini
 and vector–Jacobian product (VJP) written against an array namespace, with its static
 parameters) and the arrays that VJP needs (`_saved`). Ops live in the sibling modules
 (``arithmetic``, ``elementwise``, ``reduce``, ``shape``, ``index``, ``linalg``,
-``activations``, ``fused``);
-the methods below only forward to them.
+``activations``, ``fused``), which import this module; `memograd.tensor._methods` sets them on
+`Tensor` as its operators and methods. `constant` wraps an array as a leaf outside any graph.
 
 During an ordinary backward the VJP runs on arrays; under ``backward(create_graph=True)`` the
 adjoint is a Tensor and the same VJP runs on Tensors (the parents and the node itself), so
@@ -17,16 +17,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _display
 from .._errors import invalid_type
 from ..graph import SweepStats, reverse_sweep
-from ._backend import STAND_INS, ndarray, xp
+from ._backend import STAND_INS, as_node_data, ndarray, xp
 from ._dtype import DEFAULT_DTYPE, as_array
 
-if TYPE_CHECKING:
-    from ._primitive import Primitive
+# Set by `memograd.tensor.memory.track()` while it counts bytes saved for backward: called
+# with every node the sweep releases. None (free) otherwise.
+on_release: Callable[[Tensor], None] | None = None
+
+
+class Rule(Protocol):
+    """What a node keeps of the op that produced it (``node._prim``): its name and its VJP.
+
+    Every `memograd.tensor._primitive.Primitive` is one; declared here, below the primitives
+    (which build Tensors), so that this module needs nothing from them.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def backward(self, node: Any, g: Any) -> tuple[Any, ...]: ...
 
 
 class Tensor:
@@ -78,7 +92,7 @@ class Tensor:
     grad: Any
     requires_grad: bool
     _parents: tuple[Tensor, ...]
-    _prim: Primitive | None
+    _prim: Rule | None
     _saved: tuple[Any, ...] | None
     _tangent: Any
 
@@ -147,8 +161,8 @@ class Tensor:
         return total
 
     def _release(self) -> None:
-        if _node.on_release is not None:  # memory.track() is counting
-            _node.on_release(self)
+        if on_release is not None:  # memory.track() is counting
+            on_release(self)
         self._saved = None
 
     # ----------------------------------------------------------------------- attributes
@@ -282,246 +296,209 @@ class Tensor:
             create_graph=create_graph,
         ).stats
 
-    # ------------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return _arith.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _arith.add(self, other)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _arith.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _arith.rsub(self, other)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _arith.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _arith.mul(self, other)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _arith.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _arith.rdiv(self, other)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return _arith.power(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return _arith.rpower(self, other)
-
-    def __neg__(self) -> Tensor:
-        return _arith.neg(self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _linalg.rmatmul(self, other)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _index.getitem(self, index)
-
-    # ------------------------------------------------------------------- elementwise
-    def exp(self) -> Tensor:
-        """e ** self."""
-        return _ew.exp(self)
-
-    def log(self) -> Tensor:
-        """Natural logarithm."""
-        return _ew.log(self)
-
-    def sqrt(self) -> Tensor:
-        """Square root."""
-        return _ew.sqrt(self)
-
-    def abs(self) -> Tensor:
-        """Absolute value (gradient 0 at 0)."""
-        return _ew.absolute(self)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
-        return _ew.clip(self, min, max)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """Convert to another floating dtype (differentiable)."""
-        return _ew.astype(self, dtype)
-
-    # ------------------------------------------------------------------- activations
-    def tanh(self) -> Tensor:
-        """Hyperbolic tangent."""
-        return _act.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        """Logistic sigmoid 1 / (1 + e^-x), computed without overflow."""
-        return _act.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) (gradient 0 at 0)."""
-        return _act.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        """x for x > 0, negative_slope * x otherwise."""
-        return _act.leaky_relu(self, negative_slope)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
-        return _act.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - logsumexp(x) along `axis`, computed without overflow."""
-        return _act.log_softmax(self, axis)
-
-    # ------------------------------------------------------------------- reductions
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over `axis` (all axes if None)."""
-        return _reduce.reduce_sum(self, axis, keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Mean over `axis` (all axes if None)."""
-        return _reduce.reduce_mean(self, axis, keepdims)
-
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum over `axis`; tied maxima share the gradient equally."""
-        return _reduce.reduce_max(self, axis, keepdims)
-
-    # ------------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> Tensor:
-        """Same data, new shape (one entry may be -1); accepts ints or one tuple."""
-        return _shape.reshape(self, *shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """Permute axes (reverse them if none are given); accepts ints or one tuple."""
-        return _shape.transpose(self, *axes)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        """Exchange two axes."""
-        return _shape.swapaxes(self, axis1, axis2)
-
-    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
-        """Broadcast to `shape` (NumPy rules); the gradient is summed back."""
-        return _shape.broadcast_to(self, shape)
-
-    @property
-    def T(self) -> Tensor:
-        """All axes reversed (the transpose of a matrix)."""
-        return _shape.transpose(self)
-
-    # ------------------------------------------- the op suite (issue 14): forwarding only
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Minimum over `axis`; tied minima share the gradient equally."""
-        return _reduce.reduce_min(self, axis, keepdims)
-
-    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Product over `axis` (all axes if None)."""
-        return _reduce.reduce_prod(self, axis, keepdims)
-
-    def cumsum(self, axis: int | None = None) -> Tensor:
-        """Running sums along `axis` (None: of the flattened tensor, as NumPy)."""
-        return _reduce.cumsum(self, axis)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        """Index of the maximum, as an integer NumPy array (no gradient)."""
-        return _reduce.argmax(self, axis, keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        """Index of the minimum, as an integer NumPy array (no gradient)."""
-        return _reduce.argmin(self, axis, keepdims)
-
-    def var(
-        self,
-        axis: Any = None,
-        ddof: float | None = None,
-        keepdims: bool = False,
-        *,
-        correction: float | None = None,
-    ) -> Tensor:
-        """Variance over `axis` (ddof 0 by default, as NumPy; `correction` is PyTorch's name)."""
-        return _stats.var(self, axis, ddof, keepdims, correction=correction)
-
-    def std(
-        self,
-        axis: Any = None,
-        ddof: float | None = None,
-        keepdims: bool = False,
-        *,
-        correction: float | None = None,
-    ) -> Tensor:
-        """Standard deviation over `axis` (see `var`)."""
-        return _stats.std(self, axis, ddof, keepdims, correction=correction)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """log Σ exp over `axis`, without overflow."""
-        return _stats.logsumexp(self, axis, keepdims)
-
-    def sin(self) -> Tensor:
-        """Sine."""
-        return _pw.sin(self)
-
-    def cos(self) -> Tensor:
-        """Cosine."""
-        return _pw.cos(self)
-
-    def log1p(self) -> Tensor:
-        """log(1 + x), accurate for small x."""
-        return _ew.log1p(self)
-
-    def expm1(self) -> Tensor:
-        """eˣ − 1, accurate for small x."""
-        return _pw.expm1(self)
-
-    def square(self) -> Tensor:
-        """x²."""
-        return _pw.square(self)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        """Drop axes of length 1 (NumPy: squeezing a longer axis is an error)."""
-        return _layout.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert an axis of length 1."""
-        return _layout.unsqueeze(self, axis)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes start_dim … end_dim (all by default)."""
-        return _layout.flatten(self, start_dim, end_dim)
-
-    def permute(self, *axes: Any) -> Tensor:
-        """The axes in a new order (ints or one tuple)."""
-        return _layout.permute(self, *axes)
-
-    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
-        """Repeat elements, as `numpy.repeat` (torch's ``repeat`` is `tile`)."""
-        return _layout.repeat(self, repeats, axis)
-
-    def tile(self, reps: Any) -> Tensor:
-        """Repeat the whole tensor, as `numpy.tile`."""
-        return _layout.tile(self, reps)
-
     # Comparisons give NumPy boolean arrays (no gradient; see `memograd.tensor.compare`).
     # Defining __eq__ would drop hashing: a Tensor stays hashable by identity, as in torch.
     __hash__ = object.__hash__
 
-    def __eq__(self, other: object) -> Any:
-        return _compare.equal(self, other)
+    # ------------------------------------------------------- the ops, as operators and methods
+    # The op modules import this one, so this one cannot import them: `memograd.tensor._methods`
+    # (imported by the package) sets the op functions themselves on the class, once, as these
+    # operators and methods (no forwarding call in between). The declarations below are what
+    # the type checker and the reader see; tests/tensor/test_tensor_methods.py checks that
+    # each is attached with this signature.
+    if TYPE_CHECKING:
+        # ------------------------------------------------------------------- arithmetic
+        def __add__(self, other: Any) -> Tensor: ...
 
-    def __ne__(self, other: object) -> Any:
-        return _compare.not_equal(self, other)
+        def __radd__(self, other: Any) -> Tensor: ...
 
-    def __lt__(self, other: Any) -> Any:
-        return _compare.less(self, other)
+        def __sub__(self, other: Any) -> Tensor: ...
 
-    def __le__(self, other: Any) -> Any:
-        return _compare.less_equal(self, other)
+        def __rsub__(self, other: Any) -> Tensor: ...
 
-    def __gt__(self, other: Any) -> Any:
-        return _compare.greater(self, other)
+        def __mul__(self, other: Any) -> Tensor: ...
 
-    def __ge__(self, other: Any) -> Any:
-        return _compare.greater_equal(self, other)
+        def __rmul__(self, other: Any) -> Tensor: ...
+
+        def __truediv__(self, other: Any) -> Tensor: ...
+
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+
+        def __pow__(self, other: Any) -> Tensor: ...
+
+        def __rpow__(self, other: Any) -> Tensor: ...
+
+        def __neg__(self) -> Tensor: ...
+
+        def __matmul__(self, other: Any) -> Tensor: ...
+
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+
+        def __getitem__(self, index: Any) -> Tensor: ...
+
+        # ------------------------------------------------------------------- elementwise
+        def exp(self) -> Tensor:
+            """e ** self."""
+
+        def log(self) -> Tensor:
+            """Natural logarithm."""
+
+        def sqrt(self) -> Tensor:
+            """Square root."""
+
+        def abs(self) -> Tensor:
+            """Absolute value (gradient 0 at 0)."""
+
+        def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+            """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+
+        def astype(self, dtype: Any) -> Tensor:
+            """Convert to another floating dtype (differentiable)."""
+
+        # ------------------------------------------------------------------- activations
+        def tanh(self) -> Tensor:
+            """Hyperbolic tangent."""
+
+        def sigmoid(self) -> Tensor:
+            """Logistic sigmoid 1 / (1 + e^-x), computed without overflow."""
+
+        def relu(self) -> Tensor:
+            """max(x, 0) (gradient 0 at 0)."""
+
+        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+            """x for x > 0, negative_slope * x otherwise."""
+
+        def softmax(self, axis: int = -1) -> Tensor:
+            """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+
+        def log_softmax(self, axis: int = -1) -> Tensor:
+            """x - logsumexp(x) along `axis`, computed without overflow."""
+
+        # ------------------------------------------------------------------- reductions
+        def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+            """Sum over `axis` (all axes if None)."""
+
+        def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+            """Mean over `axis` (all axes if None)."""
+
+        def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+            """Maximum over `axis`; tied maxima share the gradient equally."""
+
+        # ------------------------------------------------------------------- shape
+        def reshape(self, *shape: Any) -> Tensor:
+            """Same data, new shape (one entry may be -1); accepts ints or one tuple."""
+
+        def transpose(self, *axes: Any) -> Tensor:
+            """Permute axes (reverse them if none are given); accepts ints or one tuple."""
+
+        def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+            """Exchange two axes."""
+
+        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+            """Broadcast to `shape` (NumPy rules); the gradient is summed back."""
+
+        @property
+        def T(self) -> Tensor:
+            """All axes reversed (the transpose of a matrix)."""
+
+        # ------------------------------------------- the op suite (issue 14): forwarding only
+        def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+            """Minimum over `axis`; tied minima share the gradient equally."""
+
+        def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+            """Product over `axis` (all axes if None)."""
+
+        def cumsum(self, axis: int | None = None) -> Tensor:
+            """Running sums along `axis` (None: of the flattened tensor, as NumPy)."""
+
+        def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
+            """Index of the maximum, as an integer NumPy array (no gradient)."""
+
+        def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
+            """Index of the minimum, as an integer NumPy array (no gradient)."""
+
+        def var(
+            self,
+            axis: Any = None,
+            ddof: float | None = None,
+            keepdims: bool = False,
+            *,
+            correction: float | None = None,
+        ) -> Tensor:
+            """Variance over `axis` (ddof 0 by default, as NumPy; `correction`: PyTorch's name)."""
+
+        def std(
+            self,
+            axis: Any = None,
+            ddof: float | None = None,
+            keepdims: bool = False,
+            *,
+            correction: float | None = None,
+        ) -> Tensor:
+            """Standard deviation over `axis` (see `var`)."""
+
+        def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+            """log Σ exp over `axis`, without overflow."""
+
+        def sin(self) -> Tensor:
+            """Sine."""
+
+        def cos(self) -> Tensor:
+            """Cosine."""
+
+        def log1p(self) -> Tensor:
+            """log(1 + x), accurate for small x."""
+
+        def expm1(self) -> Tensor:
+            """eˣ − 1, accurate for small x."""
+
+        def square(self) -> Tensor:
+            """x²."""
+
+        def squeeze(self, axis: Any = None) -> Tensor:
+            """Drop axes of length 1 (NumPy: squeezing a longer axis is an error)."""
+
+        def unsqueeze(self, axis: int) -> Tensor:
+            """Insert an axis of length 1."""
+
+        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+            """Merge axes start_dim … end_dim (all by default)."""
+
+        def permute(self, *axes: Any) -> Tensor:
+            """The axes in a new order (ints or one tuple)."""
+
+        def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+            """Repeat elements, as `numpy.repeat` (torch's ``repeat`` is `tile`)."""
+
+        def tile(self, reps: Any) -> Tensor:
+            """Repeat the whole tensor, as `numpy.tile`."""
+
+        def __eq__(self, other: object) -> Any: ...
+
+        def __ne__(self, other: object) -> Any: ...
+
+        def __lt__(self, other: Any) -> Any: ...
+
+        def __le__(self, other: Any) -> Any: ...
+
+        def __gt__(self, other: Any) -> Any: ...
+
+        def __ge__(self, other: Any) -> Any: ...
+
+
+def constant(data: Any, op: str = "") -> Tensor:
+    """Wrap an array (already of the right dtype) as a Tensor outside any graph."""
+    out = _new(Tensor)
+    out.data = data if isinstance(data, ndarray) else as_node_data(data)
+    out.grad = None
+    out.requires_grad = False
+    out._parents = ()
+    out._prim = None
+    out._saved = None
+    return out
+
+
+_new = object.__new__
 
 
 class _Probe:
@@ -543,19 +520,3 @@ def _owned_refs() -> int:
 
 _refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda a: 1 << 30)
 _OWNED_REFS = _owned_refs()
-
-
-# Op modules import this one; imported last so that `Tensor` exists when they run.
-from . import _node  # noqa: E402
-from . import activations as _act  # noqa: E402
-from . import arithmetic as _arith  # noqa: E402
-from . import compare as _compare  # noqa: E402
-from . import elementwise as _ew  # noqa: E402
-from . import index as _index  # noqa: E402
-from . import layout as _layout  # noqa: E402
-from . import linalg as _linalg  # noqa: E402
-from . import pointwise as _pw  # noqa: E402
-from . import reduce as _reduce  # noqa: E402
-from . import shape as _shape  # noqa: E402
-from . import statistics as _stats  # noqa: E402
-from ._node import constant, grad_enabled_for, make_node, operand  # noqa: E402, F401 (re-exported)

@@ -2,7 +2,7 @@
 
 Backprop memoizes the forward pass: every node keeps the arrays its VJP will read (its
 ``_saved`` tuple), the forward memo table. `track()` counts those arrays while they are
-alive: a node adds its saved arrays when it is built (`make_node`) and removes them when the
+alive: a node adds its saved arrays when it is built (`_node.new_node`) and removes them when the
 sweep releases it (`_release`), or when it is garbage-collected without a backward.
 
 What is counted, in bytes from the arrays' sizes (never estimated):
@@ -37,13 +37,11 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _node
+from . import _node, _tensor
 from ._backend import ndarray
-
-if TYPE_CHECKING:
-    from ._tensor import Tensor
+from ._tensor import Tensor
 
 
 class Tracker:
@@ -101,7 +99,7 @@ def track() -> Iterator[Tracker]:
     """
     if not _trackers:
         _node.on_node = _on_node
-        _node.on_release = _on_release
+        _tensor.on_release = _on_release
     tracker = Tracker(_live)
     _trackers.append(tracker)
     try:
@@ -111,7 +109,7 @@ def track() -> Iterator[Tracker]:
         _trackers.remove(tracker)
         if not _trackers:
             _node.on_node = None
-            _node.on_release = None
+            _tensor.on_release = None
             _reset()
 
 
