@@ -12,22 +12,15 @@ from rich.table import Table
 from memograd._atomic import atomic_path
 from memograd._machine import describe_conditions
 from memograd.bench._engines import ALL_ENGINES
-from memograd.bench._results import DISAGREEMENT, NOISY_SPREAD, BenchResult, EngineResult
+from memograd.bench._results import (
+    DISAGREEMENT,
+    NOISY_SPREAD,
+    BenchResult,
+    EngineResult,
+    format_seconds,
+)
 
 _SHORT_STATUS = {"not-applicable": "n/a"}
-
-
-def format_seconds(seconds: float) -> str:
-    """`1.23 ms`, `45.6 µs`, `1.20 s`: three significant figures in a readable unit.
-
-    Example:
-        >>> format_seconds(0.00123), format_seconds(4.56e-5), format_seconds(1.2)
-        ('1.23 ms', '45.6 µs', '1.20 s')
-    """
-    unit, scale = next(
-        ((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if seconds >= s), ("µs", 1e-6)
-    )
-    return f"{seconds / scale:#.3g}".rstrip(".") + f" {unit}"  # '#' keeps 1.20's zero
 
 
 def machine_line(result: BenchResult) -> str:

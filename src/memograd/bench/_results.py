@@ -19,6 +19,19 @@ NOISY_SPREAD = 1.5
 DISAGREEMENT = 2.0
 
 
+def format_seconds(seconds: float) -> str:
+    """`1.23 ms`, `45.6 µs`, `1.20 s`: three significant figures in a readable unit.
+
+    Example:
+        >>> format_seconds(0.00123), format_seconds(4.56e-5), format_seconds(1.2)
+        ('1.23 ms', '45.6 µs', '1.20 s')
+    """
+    unit, scale = next(
+        ((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if seconds >= s), ("µs", 1e-6)
+    )
+    return f"{seconds / scale:#.3g}".rstrip(".") + f" {unit}"  # '#' keeps 1.20's zero
+
+
 @dataclass
 class EngineResult:
     """One engine on one workload, all rounds together."""
@@ -123,8 +136,6 @@ class BenchResult:
             >>> BenchResult({}, {"reportable": True}, [], [r]).not_reportable_reasons()
             ['W2 numpy: round medians 895 µs and 79.8 ms are 89× apart (more than 2×)']
         """
-        from memograd.bench._report import format_seconds
-
         reasons = []
         if not self.settings.get("reportable", False):
             reasons.append(

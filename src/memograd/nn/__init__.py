@@ -29,12 +29,11 @@ from memograd.nn import (
 )
 from memograd.nn.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from memograd.nn.history import History
-from memograd.nn.io import load
 from memograd.nn.layers import Dense, Dropout, Layer, Normalization
 from memograd.nn.model import Model
 from memograd.nn.module import Module
 from memograd.nn.normalization import BatchNormalization, LayerNormalization
-from memograd.nn.sequential import Sequential
+from memograd.nn.sequential import Sequential, load
 
 __all__ = [
     "BatchNormalization",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -131,35 +132,19 @@ def _restore_optimizer(
         raise ValueError(f"Model file {where}: {error}") from None
 
 
-def load(path: str | os.PathLike[str], *, verify: bool = True) -> Sequential:
-    """Rebuild a model saved with `model.save(path)`: same layers, weights and compile state.
-
-    Predictions of the loaded model are bit-identical to the saved one's. If the model was
-    compiled, the loaded one is compiled with the same loss, metrics and optimizer (with its
-    moment buffers and step count), so training can continue.
-
-    Args:
-        verify: check the file's sha256 checksum, which covers the weights and every
-            metadata field (default). ``verify=False`` is the explicit opt-out for a file
-            without a checksum (format 1) or one you edited on purpose: the file is still
-            validated field by field, but edits are not detected. Save it again to give it a
-            checksum.
-
-    Raises:
-        OSError: the file is missing or unreadable.
-        ValueError: the file is truncated, tampered with, has no checksum (with verify), is
-            not a memograd model, or its weights do not fit its architecture. The message
-            names the file (and the field).
-
-    Example:
-        >>> model = mg.nn.load("m.safetensors")  # doctest: +SKIP
-    """
-    from memograd.nn.sequential import Sequential
-
+def rebuild(
+    path: str | os.PathLike[str],
+    from_config: Callable[[dict[str, Any]], Sequential],
+    *,
+    verify: bool = True,
+) -> Sequential:
+    """The model saved at `path`, made by `from_config` from its architecture, then built,
+    given its weights and (if it was compiled) compiled with its optimizer state; see
+    `memograd.nn.load`, which passes ``Sequential.from_config``."""
     where = repr(str(path))
     tensors, metadata = _read(path, where, verify)
     try:
-        model = Sequential.from_config(metadata["architecture"])
+        model = from_config(metadata["architecture"])
         assert model.config_input_shape is not None  # required by the schema
         model.build(model.config_input_shape)
     except (TypeError, ValueError) as error:
@@ -168,7 +153,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Sequential:
     compile_config = metadata.get("compile")
     if compile_config:
         try:
-            model.compile(**Sequential.compile_arguments(compile_config))
+            model.compile(**model.compile_arguments(compile_config))
         except (TypeError, ValueError) as error:
             raise ValueError(f"Model file {where} has invalid compile settings: {error}") from None
         _restore_optimizer(model, tensors, metadata, where)
@@ -310,4 +295,4 @@ def _describe(config: dict[str, Any]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-__all__ = ["load", "restore_checkpoint", "save", "training_record"]
+__all__ = ["rebuild", "restore_checkpoint", "save", "training_record"]

@@ -304,29 +304,3 @@ class Normalization(Layer):
 
     def call(self, x: Tensor) -> Tensor:
         return (x - self.mean) / self.scale  # (B, D); constants: no graph for a plain input
-
-
-# Imported here: the normalization layers subclass `Layer` (defined above).
-from memograd.nn.normalization import BatchNormalization, LayerNormalization  # noqa: E402
-
-_REGISTRY: dict[str, type[Layer]] = {
-    "BatchNormalization": BatchNormalization,
-    "Dense": Dense,
-    "Dropout": Dropout,
-    "LayerNormalization": LayerNormalization,
-    "Normalization": Normalization,
-}
-
-
-def serialize(layer: Module) -> dict[str, Any]:
-    """`{"class_name": ..., "config": ...}` for a model file."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def deserialize(document: dict[str, Any]) -> Layer:
-    """Rebuild a layer (unbuilt) from `serialize`'s output."""
-    class_name = document.get("class_name")
-    if class_name not in _REGISTRY:
-        valid = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"Unknown layer class {class_name!r}. Valid layers are: {valid}.")
-    return _REGISTRY[str(class_name)](**document.get("config", {}))

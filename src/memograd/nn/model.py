@@ -33,7 +33,7 @@ from memograd import _grad_mode
 from memograd._heap import settle as settle_heap
 from memograd.compile import compile_train_step
 from memograd.data import check_X, check_X_y
-from memograd.nn import losses, metrics, optim
+from memograd.nn import io, losses, metrics, optim, training
 from memograd.nn._checks import optional_positive_int
 from memograd.nn.callbacks import Callback
 from memograd.nn.history import History
@@ -308,9 +308,7 @@ class Model(Module):
         class_weight: dict[int, float] | None = None,
     ) -> History:
         """Train for `epochs` epochs (total, counting resumed ones); see `memograd.nn.training`."""
-        from memograd.nn.training import fit
-
-        return fit(
+        return training.fit(
             self,
             X,
             y,
@@ -328,8 +326,6 @@ class Model(Module):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write weights, architecture, compile settings and optimizer state (safetensors)."""
-        from memograd.nn import io
-
         io.save(self, path)
 
 

@@ -1,7 +1,8 @@
 """`Sequential`: a stack of layers, with Keras's `compile` / `fit` / `evaluate` / `predict`.
 
 Training and inference live in `memograd.nn.model.Model`; this module arranges the layers:
-adding, building them from the input width, the forward pass, the saved configuration.
+adding, building them from the input width, the forward pass, the saved configuration (and
+`load`, which rebuilds a saved model; the file format is `memograd.nn.io`'s).
 
 The `checkpoint=` hook (space–time policy of the forward pass): "all" keeps every
 activation for backward. The other policies ("none", "sqrt", an int k, "binomial:<slots>")
@@ -30,11 +31,36 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from memograd.checkpointing import check_policy, sequential_forward
-from memograd.nn import layers as layers_module
+from memograd.nn import io, onnx_export, summary, torch_bridge
 from memograd.nn._checks import optional_seed
+from memograd.nn.layers import Dense, Dropout, Layer, Normalization
 from memograd.nn.model import Model
 from memograd.nn.module import Module
+from memograd.nn.normalization import BatchNormalization, LayerNormalization
 from memograd.tensor import Tensor
+
+# The layer classes a model file may name (`get_config` / `from_config`).
+_LAYERS: dict[str, type[Layer]] = {
+    "BatchNormalization": BatchNormalization,
+    "Dense": Dense,
+    "Dropout": Dropout,
+    "LayerNormalization": LayerNormalization,
+    "Normalization": Normalization,
+}
+
+
+def serialize(layer: Module) -> dict[str, Any]:
+    """`{"class_name": ..., "config": ...}` for a model file."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(document: dict[str, Any]) -> Layer:
+    """Rebuild a layer (unbuilt) from `serialize`'s output."""
+    class_name = document.get("class_name")
+    if class_name not in _LAYERS:
+        valid = ", ".join(sorted(_LAYERS))
+        raise ValueError(f"Unknown layer class {class_name!r}. Valid layers are: {valid}.")
+    return _LAYERS[str(class_name)](**document.get("config", {}))
 
 
 class Sequential(Model):
@@ -175,35 +201,33 @@ class Sequential(Model):
 
     def summary(self, print_summary: bool = True) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
-        from memograd.nn.summary import summarize
-
-        return summarize(self, print_summary=print_summary)
+        return summary.summarize(self, print_summary=print_summary)
 
     # -- export (torch and onnx are optional: imported by the functions called) -------------
 
     def to_torch(self) -> Any:
         """A ``torch.nn.Sequential`` with this model's weights, outputs and mode (see
         `memograd.nn.torch_bridge`)."""
-        from memograd.nn.torch_bridge import to_torch
-
-        return to_torch(self)
+        return torch_bridge.to_torch(self)
 
     @classmethod
     def from_torch(cls, module: Any) -> Sequential:
         """Import a PyTorch MLP (``Linear``, activations, ``BatchNorm1d``, ``LayerNorm``,
-        ``Dropout``); see `memograd.nn.torch_bridge.from_torch`."""
-        from memograd.nn.torch_bridge import from_torch
-
-        return from_torch(module)
+        ``Dropout``); see `memograd.nn.torch_bridge.read_module`: a built model with the
+        module's weights, buffers and mode."""
+        imported = torch_bridge.read_module(module)
+        model = cls(imported.layers, dtype=imported.dtype)
+        model.build((None, imported.input_width))
+        imported.fill()
+        model.train(imported.training)
+        return model
 
     def export_onnx(
         self, path: str | os.PathLike[str], opset: int = 17, dtype: DTypeLike | None = None
     ) -> None:
         """Write the model's inference graph (standard ONNX ops, `opset` >= 17, `dtype` the
         model's unless given) to `path`, atomically; see `memograd.nn.onnx_export`."""
-        from memograd.nn.onnx_export import export_onnx
-
-        export_onnx(self, path, opset=opset, dtype=dtype)
+        onnx_export.export_onnx(self, path, opset=opset, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -212,14 +236,14 @@ class Sequential(Model):
             "seed": self.seed,
             "checkpoint": self.checkpoint,
             "input_shape": None if self.config_input_shape is None else [None, self.n_features],
-            "layers": [layers_module.serialize(layer) for layer in self.layers],
+            "layers": [serialize(layer) for layer in self.layers],
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         """Rebuild an unbuilt model from `get_config()` (its `config_input_shape` is set)."""
         model = cls(
-            [layers_module.deserialize(layer) for layer in config["layers"]],
+            [deserialize(layer) for layer in config["layers"]],
             checkpoint=config.get("checkpoint", "all"),
             dtype=config.get("dtype", "float32"),
             seed=config.get("seed", 0),
@@ -229,3 +253,29 @@ class Sequential(Model):
         if shape is not None:
             model.config_input_shape = (None, int(shape[1]))
         return model
+
+
+def load(path: str | os.PathLike[str], *, verify: bool = True) -> Sequential:
+    """Rebuild a model saved with `model.save(path)`: same layers, weights and compile state.
+
+    Predictions of the loaded model are bit-identical to the saved one's. If the model was
+    compiled, the loaded one is compiled with the same loss, metrics and optimizer (with its
+    moment buffers and step count), so training can continue.
+
+    Args:
+        verify: check the file's sha256 checksum, which covers the weights and every
+            metadata field (default). ``verify=False`` is the explicit opt-out for a file
+            without a checksum (format 1) or one you edited on purpose: the file is still
+            validated field by field, but edits are not detected. Save it again to give it a
+            checksum.
+
+    Raises:
+        OSError: the file is missing or unreadable.
+        ValueError: the file is truncated, tampered with, has no checksum (with verify), is
+            not a memograd model, or its weights do not fit its architecture. The message
+            names the file (and the field).
+
+    Example:
+        >>> model = mg.nn.load("m.safetensors")  # doctest: +SKIP
+    """
+    return io.rebuild(path, Sequential.from_config, verify=verify)

@@ -1,4 +1,4 @@
-"""PyTorch in both directions: `to_torch(model)` and `from_torch(module)`.
+"""PyTorch in both directions: `to_torch(model)` and `read_module(module)` (`from_torch`).
 
 `to_torch` returns a ``torch.nn.Sequential`` with the model's weights and buffers copied and its
 training mode, whose outputs equal the model's (1e-6): each `Dense` becomes a ``Linear``
@@ -8,10 +8,10 @@ activation's module; `BatchNormalization` becomes ``BatchNorm1d`` with PyTorch's
 `LayerNormalization` becomes ``LayerNorm``; `Dropout` ``Dropout``; `Normalization`, which
 PyTorch has no layer for, becomes `TorchNormalization` ((x − mean) / scale, buffers).
 
-`from_torch` reads a ``torch.nn.Sequential`` (nested ones are flattened) of those modules back
-into a `Sequential`. memograd applies activations inside `Dense`, so an activation must follow
-a ``Linear``; whatever cannot be imported exactly is refused with a ValueError naming the
-submodule (its path in the module tree and its type).
+`read_module` reads a ``torch.nn.Sequential`` (nested ones are flattened) of those modules back
+into layers, which ``Sequential.from_torch`` builds into a model. memograd applies activations
+inside `Dense`, so an activation must follow a ``Linear``; whatever cannot be imported exactly
+is refused with a ValueError naming the submodule (its path in the module tree and its type).
 
 torch is optional: it is imported inside the functions only.
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -270,8 +271,28 @@ def _activation_name(module: Any, nn: Any, path: str) -> str | None:
     return name
 
 
-def from_torch(module: Any) -> Sequential:
-    """A built `Sequential` equal to the PyTorch MLP `module` (weights, buffers, mode).
+@dataclass(frozen=True)
+class TorchLayers:
+    """What `read_module` found: the layers (unbuilt), their dtype and input width, the
+    module's training mode, and `fill`, which copies the weights and buffers into the layers
+    once they are built."""
+
+    layers: list[Layer]
+    dtype: str
+    input_width: int
+    training: bool
+    fills: list[Callable[[], None]]
+
+    def fill(self) -> None:
+        torch = _torch()
+        with torch.no_grad():
+            for fill_layer in self.fills:
+                fill_layer()
+
+
+def read_module(module: Any) -> TorchLayers:
+    """The layers of a `Sequential` equal to the PyTorch MLP `module` (weights, buffers,
+    mode); ``Sequential.from_torch(module)`` builds that model.
 
     Args:
         module: a ``torch.nn.Sequential`` (or one layer) of ``Linear``, each optionally followed
@@ -286,8 +307,6 @@ def from_torch(module: Any) -> Sequential:
             in the module tree (e.g. ``'2'`` or ``'encoder.1'``) and its type.
     """
     torch = _torch()
-    from memograd.nn.sequential import Sequential
-
     if not isinstance(module, torch.nn.Module):
         raise invalid_type("module", "a torch.nn.Module", module, show_type=True)
     leaves = list(_leaves(module, "", torch))
@@ -340,13 +359,7 @@ def from_torch(module: Any) -> Sequential:
             "from_torch needs a module with at least one Linear, BatchNorm1d, LayerNorm or "
             f"TorchNormalization (the input width comes from it). Received: {_describe(module)}"
         )
-    model = Sequential(layers, dtype=dtype)
-    model.build((None, first_width))
-    with torch.no_grad():
-        for fill_layer in fills:
-            fill_layer()
-    model.train(module.training)
-    return model
+    return TorchLayers(layers, dtype, first_width, bool(module.training), fills)
 
 
 def _numpy(tensor: Any) -> np.ndarray:

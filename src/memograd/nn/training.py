@@ -37,6 +37,7 @@ from memograd.data import batches, train_validation_split
 from memograd.nn._checks import optional_seed, positive_int
 from memograd.nn.callbacks import Callback, CallbackList
 from memograd.nn.history import History
+from memograd.nn.io import restore_checkpoint, training_record
 
 if TYPE_CHECKING:
     from memograd.nn.model import Model
@@ -131,8 +132,6 @@ def fit(
         y_train = model.loss.weight_targets(y_train, class_weight, model.units, model.dtype)
     history = History()
     start_epoch = 0
-    from memograd.nn.io import restore_checkpoint, training_record
-
     # Saved with the model, so that a resume with other data or another seed is refused.
     explicit = validation if validation_data is not None else None
     split = 0.0 if validation_data is not None else float(validation_split)
