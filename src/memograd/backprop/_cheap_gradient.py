@@ -44,7 +44,12 @@ from typing import Any
 
 import numpy as np
 
+from memograd.autograd import grad
 from memograd.backprop._closed_forms import _layers
+from memograd.backprop._compare import compare
+from memograd.forward import counting, jacfwd, jvp
+from memograd.scalar import MLP
+from memograd.tensor import Tensor
 
 LESSON_NETWORKS: tuple[tuple[int, ...], ...] = (
     (2, 2, 2, 1),
@@ -132,8 +137,6 @@ def derivative_multiplications(widths: Sequence[int], activation: str = "sigmoid
 def tensor_loss(net: Any, x: Sequence[float], y: Sequence[float]) -> tuple[Callable[..., Any], Any]:
     """The MLP's loss as a function of its flat parameter vector θ (the order of
     ``net.parameters()``: per layer and neuron, the weights then the bias), and θ itself."""
-    from memograd.tensor import Tensor
-
     widths = list(net.sizes)
     acts = [net.layer_activation(ell) for ell in range(1, len(widths))]
     theta = np.array([p.data for p in net.parameters()])
@@ -158,11 +161,7 @@ def cheap_gradient(
     widths: Sequence[int], activation: str = "sigmoid", *, repeats: int = 5, seed: int = 0
 ) -> CheapGradient:
     """Measure the counts and times of the module docstring on ``MLP(widths, activation)``."""
-    import memograd as mg
-    from memograd.backprop._compare import compare
-    from memograd.forward import counting
-
-    net = mg.scalar.MLP(list(widths), activation=activation, seed=seed)
+    net = MLP(list(widths), activation=activation, seed=seed)
     rng = np.random.default_rng(seed + 100)
     x = rng.uniform(-1, 1, size=net.sizes[0]).tolist()
     y = rng.uniform(0, 1, size=net.sizes[-1]).tolist()
@@ -174,13 +173,13 @@ def cheap_gradient(
 
     f, theta = tensor_loss(net, x, y)
     with counting() as one:  # one sweep: a tangent on every op of the evaluation
-        mg.jvp(f, (theta,), (np.ones_like(theta),))
+        jvp(f, (theta,), (np.ones_like(theta),))
     with counting() as sweeps:
-        mg.jacfwd(f)(theta)
+        jacfwd(f)(theta)
     runs: dict[str, Callable[[], Any]] = {
-        "evaluation": lambda: f(mg.Tensor(theta)),
-        "reverse": lambda: mg.grad(f)(theta),
-        "forward": lambda: mg.jacfwd(f)(theta),
+        "evaluation": lambda: f(Tensor(theta)),
+        "reverse": lambda: grad(f)(theta),
+        "forward": lambda: jacfwd(f)(theta),
     }
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(max(1, repeats)):  # interleaved rounds: load changes hit all three alike
