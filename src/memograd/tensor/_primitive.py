@@ -83,10 +83,10 @@ def register_namespace(array_type: type, namespace: Any) -> None:
 
 
 TENSOR: Any = None
-"""The Tensor namespace (`_xp_tensor`): what a VJP runs on under ``create_graph`` (and a JVP
-rule at an outer level of nested forward sweeps). It is made
-of the op modules, which import this one, so `memograd.tensor._methods` sets it when the
-package is imported (`use_tensor_namespace`)."""
+"""The Tensor namespace (`_xp_tensor`): what a VJP runs on under ``create_graph``, and a JVP
+rule at an outer level of nested forward sweeps. It is made of the op modules, which import
+this one, so `memograd.tensor._methods` sets it when the package is imported
+(`use_tensor_namespace`)."""
 
 
 def use_tensor_namespace(namespace: Any) -> None:
