@@ -119,6 +119,40 @@ def test_a_layer_in_eval_mode_reads_its_moving_statistics_in_the_compiled_step()
         np.testing.assert_array_equal(b, before, err_msg=name)
 
 
+def test_a_layer_switched_to_eval_after_the_trace_gets_a_trace_of_its_own() -> None:
+    # The training flags are part of the cache key: a tape traced in training mode would
+    # go on updating the moving statistics and drawing dropout masks (it silently did).
+    eager, jit = pair(lambda: [*bn_layers()[:2], nn.Dropout(0.5, seed=1), nn.Dense(3)])
+    train_both(eager, jit, steps=3)
+    for model in (eager, jit):
+        model.layers[1].eval()
+        model.layers[2].eval()
+    data = batches()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(4):
+            assert jit.train_on_batch(*data[i % 2]) == eager.train_on_batch(*data[i % 2])
+            assert_same_state(eager, jit)
+        for model in (eager, jit):
+            model.train()  # back: the first traces are used again
+        for i in range(2):
+            assert jit.train_on_batch(*data[i % 2]) == eager.train_on_batch(*data[i % 2])
+            assert_same_state(eager, jit)
+    step = jit._get_train_step()
+    assert step.traces == 3 and step.replays == 3 + 4 + 2  # (32, train), (6, train), (32, eval)
+
+
+def test_modes_follow_every_change_of_a_training_flag_and_of_the_children() -> None:
+    model = nn.Sequential([nn.Dense(4), nn.Dropout(0.5)])
+    assert model.modes() == (True, True, True)
+    model.layers[1].training = False  # set directly, not through eval(): seen too
+    assert model.modes() == (True, True, False)
+    model.add(nn.Dense(2))
+    assert model.modes() == (True, True, False, True)
+    model.eval()
+    assert model.modes() == (False, False, False, False)
+
+
 def test_loaded_moving_statistics_are_the_ones_the_compiled_step_updates() -> None:
     eager, jit = pair(bn_layers)
     train_both(eager, jit, steps=3)

@@ -1,7 +1,8 @@
 """`CompiledStep`: the `jit_compile=True` training step — trace once per shape, then replay.
 
-The traces are kept in an explicit dict keyed by ``(x.shape, x.dtype, y.shape, y.dtype)``:
-memoization again, of a whole step this time. A full batch and the smaller last batch of an
+The traces are kept in an explicit dict keyed by ``(x.shape, x.dtype, y.shape, y.dtype,
+model.modes())`` (the last: the modules' training flags): memoization again, of a whole step
+this time. A full batch and the smaller last batch of an
 epoch get a trace each; every later step with a known key only copies the batch into the
 trace's input buffers and runs its kernels.
 
@@ -70,6 +71,7 @@ class CompiledStep:
 
     def __init__(self, model: Trainable) -> None:
         self.model = model
+        self._modes = model.modes
         self._cache: dict[Hashable, Trace | None] = {}
         self._params: list[Tensor] = []
         self._arrays: list[np.ndarray] = []
@@ -87,7 +89,9 @@ class CompiledStep:
     # -- the step --------------------------------------------------------------------------
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        key = (x.shape, x.dtype, y.shape, y.dtype)
+        # The modules' training flags too: a layer put in eval() after a trace (a frozen
+        # BatchNormalization, a Dropout turned off) computes something else.
+        key = (x.shape, x.dtype, y.shape, y.dtype, self._modes())
         entry = self._cache.get(key, self)  # `self` as the miss sentinel
         if entry is self:
             return self._trace_and_step(key, x, y)

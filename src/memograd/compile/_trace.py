@@ -70,6 +70,10 @@ class Trainable(Protocol):
         """None, or why this model's step cannot be traced (asked before every trace)."""
         ...
 
+    def modes(self) -> tuple[bool, ...]:
+        """The training flags of the model's modules (part of each trace's cache key)."""
+        ...
+
     def _eager_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One eager step with the update: the fallback."""
         ...

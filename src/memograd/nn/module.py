@@ -25,6 +25,10 @@ from numpy.typing import DTypeLike
 from memograd._errors import invalid_value
 from memograd.tensor import Tensor
 
+# Bumped when any module's training flag is set or a child is added: `Module.modes()` keeps
+# its tuple until then.
+_MODE_CHANGES = [0]
+
 
 class Module:
     """Base class for layers and models.
@@ -42,6 +46,7 @@ class Module:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
         self.name = name or type(self).__name__.lower()
+        self._modes: tuple[int, tuple[bool, ...]] = (-1, ())  # (stamp, flags): see `modes`
         self.training = True
         self.built = False
         self.input_shape: tuple[int | None, ...] | None = None
@@ -125,6 +130,7 @@ class Module:
                 f"Expected a memograd.nn.Module for {name!r}. Received: {type(module).__name__}"
             )
         self._children[name] = module
+        _MODE_CHANGES[0] += 1  # the flags of `modes()` change with the children
         return module
 
     def children(self) -> list[Module]:
@@ -188,6 +194,32 @@ class Module:
     def eval(self) -> Module:
         """Set evaluation mode (dropout is the identity)."""
         return self.train(False)
+
+    @property
+    def training(self) -> bool:
+        """True in training mode (dropout active, batch statistics), False in eval mode."""
+        return self._training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self._training = mode
+        _MODE_CHANGES[0] += 1
+
+    def modes(self) -> tuple[bool, ...]:
+        """The training flag of this module and of every descendant, depth first: what a
+        compiled step's trace depends on besides the batch's shapes (a layer switched to
+        `eval()` after the trace needs a trace of its own).
+
+        Asked at every compiled step, so kept until a training flag or a child changes.
+        """
+        stamp, flags = self._modes
+        if stamp == _MODE_CHANGES[0]:
+            return flags
+        found = [self._training]
+        for child in self._children.values():
+            found.extend(child.modes())
+        self._modes = (_MODE_CHANGES[0], tuple(found))
+        return self._modes[1]
 
     def _reseed(self, epoch: int) -> None:
         """Restart per-epoch random streams (dropout masks) so a resumed run repeats them."""
