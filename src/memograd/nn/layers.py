@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from memograd._errors import invalid_value
+from memograd.data import Standardizer, check_X
 from memograd.nn import activations, initializers
 from memograd.nn._checks import non_negative_float, optional_seed, positive_int
 from memograd.nn.module import Module, resolve_dtype
@@ -266,8 +267,6 @@ class Normalization(Layer):
 
     def adapt(self, X: Any) -> None:
         """Compute the mean and standard deviation of every column of `X` (n, features)."""
-        from memograd.data import Standardizer, check_X
-
         stats = Standardizer.fit(check_X(X, dtype=np.float64))
         if self.built:
             assert self.mean is not None and self.scale is not None

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from memograd._atomic import write_bytes
 from memograd._errors import invalid_value
 from memograd.nn._fileformat import _memograd_version
 from memograd.nn.layers import Dense, Dropout, Normalization
@@ -240,6 +241,4 @@ def export_onnx(
     dtype: DTypeLike | None = None,
 ) -> None:
     """Write `to_onnx(model, opset, dtype)` to `path` atomically (never half a file)."""
-    from memograd._atomic import write_bytes
-
     write_bytes(path, to_onnx(model, opset, dtype).SerializeToString())
