@@ -194,7 +194,17 @@ def test_positional_maxsize_like_lru_cache() -> None:
 
 @pytest.mark.parametrize("bad", [1.5, "10", True])
 def test_bad_maxsize_is_rejected(bad: Any) -> None:
-    with pytest.raises((ValueError, TypeError), match="maxsize"):
+    with pytest.raises(TypeError, match="maxsize"):
+        memoize(maxsize=bad)
+    with pytest.raises(TypeError, match="maxsize"):
+        memoize(bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, "10"])
+def test_maxsize_of_a_wrong_type_is_a_type_error_as_in_lru_cache(bad: Any) -> None:
+    with pytest.raises(TypeError):  # the reference behaviour this follows
+        functools.lru_cache(maxsize=bad)
+    with pytest.raises(TypeError, match="maxsize"):
         memoize(maxsize=bad)
 
 

@@ -29,7 +29,7 @@ import inspect
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from memograd._errors import invalid_type, invalid_value
+from memograd._errors import invalid_type
 from memograd.memo._cache import NOINDEX, Store
 from memograd.memo._keys import find_unkeyable, make_key, unkeyable_error, values_key
 from memograd.memo._methods import InstanceStores, is_method, method_wrapper
@@ -180,7 +180,8 @@ def _with_store(
 def _check_options(maxsize: Any, typed: Any, key: Any) -> int | None:
     """Validate the options; returns `maxsize` with a negative one made 0 (as lru_cache)."""
     if maxsize is not None and (isinstance(maxsize, bool) or not isinstance(maxsize, int)):
-        raise invalid_value("maxsize", "None or an integer", maxsize)
+        # a TypeError, as lru_cache's for a maxsize that is not an int (a bool is not a size)
+        raise invalid_type("maxsize", "None or an integer", maxsize, show_type=True)
     if not isinstance(typed, bool):
         raise invalid_type("typed", "a bool", typed)
     if key is not None and not callable(key):
