@@ -77,6 +77,29 @@ def test_var_follows_numpy() -> None:
         x.var(ddof=-1)
 
 
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")  # torch's
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize(("shape", "ddof"), [((1, 3), 1), ((4, 2), 4)])
+def test_no_degree_of_freedom_left_gives_nan_or_inf_gradients_as_torch(op, shape, ddof) -> None:
+    # n − ddof = 0: torch's values and gradients are NaN or ±inf; ours raised ZeroDivisionError
+    x = rng.standard_normal(shape)
+    with np.errstate(all="ignore"):
+        against_torch(
+            lambda t: getattr(t, op)(axis=0, ddof=ddof),
+            lambda t: getattr(t, op)(dim=0, correction=ddof),
+            [x],
+            np.float64,
+        )
+
+
+def test_ddof_beyond_the_count_gives_nan_without_raising() -> None:
+    t = mg.Tensor(rng.standard_normal((1, 3)), requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = t.var(axis=0, ddof=5)
+        y.sum().backward()
+    assert np.isnan(y.data).all() and np.isnan(t.grad).all()  # NumPy's value: NaN
+
+
 def test_argmax_argmin_match_numpy_and_carry_no_gradient() -> None:
     x = mg.Tensor(X, requires_grad=True)
     np.testing.assert_array_equal(x.argmax(), X.argmax())

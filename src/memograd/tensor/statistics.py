@@ -2,7 +2,8 @@
 
 `ddof` follows NumPy: the default is 0 (the population variance), where PyTorch's
 `correction` defaults to 1 (unbiased); ``correction=`` is accepted as an alias so PyTorch
-code ports by naming it. With n − ddof ≤ 0 the result is inf or NaN, as NumPy's.
+code ports by naming it. With n − ddof ≤ 0 the result is inf or NaN, as NumPy's, and so
+is the gradient (as PyTorch's).
 `logsumexp` subtracts the maximum first, so it neither overflows nor underflows; a slice of
 all −inf gives −inf (as PyTorch and SciPy).
 
@@ -15,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._errors import invalid_type, invalid_value
@@ -49,8 +51,9 @@ class Var(Primitive):
 
     def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
         d = x - x.mean(axis=self.axes, keepdims=True)
+        scale = 2.0 / self.denom if self.denom else math.inf  # n − ddof ≤ 0: ±inf/NaN, as torch
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return (g.reshape(self.kept) * (d * (2.0 / self.denom)),)
+            return (g.reshape(self.kept) * (d * scale),)
 
 
 @primitive
