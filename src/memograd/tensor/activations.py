@@ -112,6 +112,8 @@ class Softmax(Primitive):
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
+        if 0 in x.shape:  # nothing to normalise (and no maximum of an empty slice): empty
+            return x * 1.0
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
@@ -129,6 +131,8 @@ class LogSoftmax(Primitive):
     saves = (1,)
 
     def forward(self, xp: Any, x: Any) -> Any:
+        if 0 in x.shape:  # as Softmax: an empty input gives an empty output
+            return x * 1.0
         shifted = x - x.max(axis=self.axis, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
 

@@ -182,7 +182,7 @@ class Cumsum(Primitive):
 
 
 def _reduce_nonempty(prim: Any, a: Tensor, op: str) -> Tensor:
-    if a.data.size == 0 or any(a.data.shape[ax] == 0 for ax in prim.axes):
+    if any(a.data.shape[ax] == 0 for ax in prim.axes):  # an empty *other* axis is fine
         raise ValueError(f"{op}: cannot reduce over zero elements (shape={a.shape})")
     return apply1(prim, a)
 
@@ -216,7 +216,7 @@ def _arg(a: Any, axis: Any, keepdims: bool, op: str) -> Any:
         axis = normalize_axis(axis, data.ndim, op, shape=data.shape, scalar_as_1d=True)
         if data.ndim == 0:
             axis = None
-    if data.size == 0:
+    if data.shape[axis] == 0 if axis is not None else data.size == 0:
         raise ValueError(f"{op}: cannot take the {op} of zero elements (shape={data.shape})")
     found = (
         data.argmax(axis, keepdims=keepdims)
