@@ -40,6 +40,7 @@ UNARY: list[Case] = [
     ("abs", lambda a: a.abs(), (away_from_zero(3, 4),)),
     ("clip", lambda a: a.clip(-0.5, 0.5), (away_from_zero(3, 4),)),
     ("clip_min_only", lambda a: a.clip(min=0.1), (away_from_zero(3, 4),)),
+    ("clip_min_above_max", lambda a: a.clip(0.5, -0.5), (away_from_zero(3, 4),)),  # all max
     ("tanh", lambda a: a.tanh(), (normal(3, 4),)),
     ("sigmoid", lambda a: a.sigmoid(), (normal(3, 4) * 3,)),
     ("relu", lambda a: a.relu(), (away_from_zero(3, 4),)),

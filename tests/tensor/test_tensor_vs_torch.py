@@ -21,6 +21,7 @@ def _torch_fn(name: str) -> Callable[..., Any]:
         "abs": lambda a: a.abs(),
         "clip": lambda a: a.clamp(-0.5, 0.5),
         "clip_min_only": lambda a: a.clamp(min=0.1),
+        "clip_min_above_max": lambda a: a.clamp(0.5, -0.5),
         "leaky_relu": lambda a: TF.leaky_relu(a, 0.1),
         "softmax_last": lambda a: a.softmax(-1),
         "softmax_axis0": lambda a: a.softmax(0),

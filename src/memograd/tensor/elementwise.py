@@ -159,11 +159,13 @@ def absolute(a: Tensor) -> Tensor:
 
 
 def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit `a` to [min, max]; the gradient passes where min <= a <= max (ends included)."""
+    """Limit `a` to [min, max]; the gradient passes where min <= a <= max (ends included).
+
+    With min > max every element becomes `max` and no gradient passes, as `numpy.clip` and
+    `torch.clamp` define it.
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of `min` and `max` must be given")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clip: `min` must not exceed `max`. Received: min={min}, max={max}")
     return apply1(Clip(min, max), a)
 
 
