@@ -205,6 +205,20 @@ def test_exp_overflow_gives_inf_not_an_exception() -> None:
     assert Value(1e4).exp().data == math.inf
 
 
+def test_relu_passes_nan_through_as_torch_and_the_tensor_engine() -> None:
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    v = Value(math.nan)
+    out = v.relu()
+    out.backward()
+    assert math.isnan(out.data)  # not 0.0: a NaN is not silently turned into a number
+    assert math.isnan(torch.relu(torch.tensor(math.nan, dtype=torch.float64)).item())
+    assert np.isnan(mg.Tensor([math.nan]).relu().data).all()
+    assert v.grad == 0.0  # the derivative 1[x > 0], as micrograd's and the Tensor engine's
+    assert Value(-0.0).relu().data == 0.0 and Value(2.5).relu().data == 2.5
+
+
 def test_hundred_thousand_node_chain() -> None:
     x = Value(1.0)
     y = x

@@ -202,8 +202,9 @@ class Value:
 
     # --- activations and elementary functions ----------------------------------------------
     def relu(self) -> Value:
-        positive = self.data > 0.0
-        return Value._make(self.data if positive else 0.0, "relu", (self,), (float(positive),))
+        positive = self.data > 0.0  # NaN passes through (as micrograd, torch), with derivative 0
+        out = 0.0 if self.data <= 0.0 else self.data
+        return Value._make(out, "relu", (self,), (float(positive),))
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)  # saturates to ±1 without overflow
