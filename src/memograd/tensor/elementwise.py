@@ -166,7 +166,29 @@ def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tenso
     """
     if min is None and max is None:
         raise ValueError("clip: at least one of `min` and `max` must be given")
-    return apply1(Clip(min, max), a)
+    return apply1(Clip(_bound("min", min), _bound("max", max)), a)
+
+
+def _bound(name: str, value: Any) -> Any:
+    """A bound of `clip`: None, a number or an array of numbers (a constant, no gradient)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, Tensor):
+        raise TypeError(
+            f"clip: `{name}` must be a number or an array, not a Tensor (a bound is a constant; "
+            f"for a bound with a gradient use mg.tensor.maximum/minimum). Received: a Tensor of "
+            f"shape {value.shape}"
+        )
+    try:
+        kind = xp.asarray(value).dtype.kind
+    except (TypeError, ValueError):
+        kind = "O"
+    if kind not in "biuf":
+        raise TypeError(
+            f"Received an invalid value for `{name}`, expected a number, an array of numbers or "
+            f"None. Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    return value
 
 
 def astype(a: Tensor, dtype: Any) -> Tensor:
