@@ -117,6 +117,41 @@ def test_clip_and_misc_argument_errors() -> None:
         len(Tensor(1.0))
 
 
+@pytest.mark.parametrize("bound", ["a", [None], Tensor(0.0)])
+def test_clip_bounds_that_are_not_numbers_name_the_argument(bound: object) -> None:
+    t = Tensor([1.0, -1.0])
+    with pytest.raises(TypeError, match="`min`"):
+        t.clip(bound, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`max`"):
+        t.clip(None, bound)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "data", [None, "1.5", b"1", [1.0, None], [1j], np.ones(2, dtype=complex)], ids=repr
+)
+def test_data_that_is_not_real_numbers_is_refused(data: object) -> None:
+    with pytest.raises(TypeError, match="`data`"):  # was NaN, 1.5 or a dropped imaginary part
+        Tensor(data)
+
+
+def test_truth_value_as_numpy_and_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for value in ([0.0], [[2.0]], 0.0, 3.0):
+        assert bool(Tensor(value)) == bool(torch.tensor(value)) == bool(np.array(value))
+    for value in ([1.0, 2.0], np.zeros((0,))):  # a non-empty tensor was simply true
+        with pytest.raises(RuntimeError):
+            bool(torch.tensor(value))
+        with pytest.raises(ValueError, match="ambiguous"):
+            bool(Tensor(value))
+
+
+def test_iterating_rows_and_refusing_a_0d_tensor() -> None:
+    rows = list(Tensor(np.arange(6.0).reshape(2, 3)))
+    assert [r.data.tolist() for r in rows] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(TypeError, match="0-d"):  # was an empty list
+        list(Tensor(1.0))
+
+
 def test_second_backward_through_released_graph() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x.exp() * x).sum()

@@ -38,18 +38,22 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     try:
         if isinstance(data, ndarray | xp.generic):
             arr = xp.asarray(data, dtype=dtype)
-            if dtype is None and arr.dtype.kind != "f":  # ints/bools become float32
+            if dtype is None and arr.dtype.kind in "biu":  # ints/bools become float32
                 arr = arr.astype(DEFAULT_DTYPE)
-        else:  # Python numbers and (nested) lists: float32 unless told otherwise
+        elif isinstance(data, int | float):  # Python numbers: float32 unless told otherwise
             arr = xp.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+        else:  # lists and the like: numbers only (None or "1.5" would convert to a float)
+            arr = xp.asarray(data)
+            if arr.dtype.kind in "biuf":
+                arr = arr.astype(DEFAULT_DTYPE if dtype is None else dtype, copy=False)
     except (ValueError, TypeError) as err:
         raise TypeError(
             f"Received invalid `data` for a Tensor, expected a number, a (nested) list of "
             f"numbers or a numeric array. Received: {type(data).__name__} ({err})"
         ) from None
-    if arr.dtype.kind != "f":  # complex, object, strings
+    if arr.dtype.kind != "f":  # complex, object (None), strings
         raise TypeError(
             f"Received invalid `data` for a Tensor, expected real numbers. "
-            f"Received an array of dtype {arr.dtype}"
+            f"Received: {type(data).__name__} (an array of dtype {arr.dtype})"
         )
     return arr

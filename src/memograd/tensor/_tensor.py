@@ -16,7 +16,7 @@ that the gradient is itself differentiable (`memograd.tensor._primitive`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _display
@@ -201,6 +201,19 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:  # else Python iterates by indexing and finds nothing
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:  # else Python asks len(): any non-empty tensor was true
+            raise ValueError(
+                f"The truth value of a Tensor with {self.data.size} elements is ambiguous "
+                f"(shape={self.shape}); compare and reduce it first, e.g. (t > 0).all()"
+            )
+        return bool(self.data)
 
     def __repr__(self) -> str:
         body = xp.array2string(self.data, separator=", ", prefix="Tensor(")
