@@ -29,7 +29,7 @@ def test_the_exception_types() -> None:
     ("call", "error", "message"),
     [
         (lambda: mg.set_num_threads(0), ValueError, "Received: n=0"),
-        (lambda: mg.memoize(maxsize=1.5), ValueError, "Received: maxsize=1.5"),
+        (lambda: mg.memoize(maxsize=1.5), TypeError, "Received: maxsize=1.5 of type float"),
         (lambda: mg.fib.naive(-3), ValueError, "Received: n=-3"),
         (lambda: mg.nn.Dense(4, use_bias="no"), ValueError, "Received: use_bias='no'"),
         (lambda: mg.checkpointing.schedule("most", 3), ValueError, "checkpoint='most'"),
