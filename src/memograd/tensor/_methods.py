@@ -56,6 +56,7 @@ METHODS: dict[str, Any] = {
     "__pow__": power,
     "__rpow__": rpower,
     "__neg__": neg,
+    "__abs__": absolute,
     "__matmul__": matmul,
     "__rmatmul__": rmatmul,
     "__getitem__": getitem,

@@ -236,6 +236,14 @@ class Tensor:
     def __float__(self) -> float:
         return self.item()
 
+    def __int__(self) -> int:  # truncates, as int(float) and torch
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.data.ndim == 0:  # f"{loss:.4f}", as a 0-d torch tensor or ndarray
+            return format(self.item(), spec)
+        return super().__format__(spec)
+
     # ------------------------------------------------------------------------ utilities
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -342,6 +350,8 @@ class Tensor:
         def __rpow__(self, other: Any) -> Tensor: ...
 
         def __neg__(self) -> Tensor: ...
+
+        def __abs__(self) -> Tensor: ...
 
         def __matmul__(self, other: Any) -> Tensor: ...
 
