@@ -125,6 +125,18 @@ def test_one_hot_that_infers_the_classes_from_the_labels_falls_back() -> None:
     assert len(messages) == 1 and "int() reads the values of a traced array" in messages[0]
 
 
+def masked_sum(x: Tensor) -> Tensor:
+    """Indexing with a boolean mask of the data: its shape is the data's count of True."""
+    return x * 0.5 + x[x > 0].sum()
+
+
+def test_indexing_with_a_traced_boolean_mask_falls_back_naming_where() -> None:
+    # It used to be traced with the first batch's count, and a later batch with another count
+    # failed inside the replay with a broadcasting error.
+    messages = fallback_warnings(lambda: [nn.Dense(8, activation=masked_sum), nn.Dense(3)])
+    assert len(messages) == 1 and "indexing with a traced boolean mask in masked_sum" in messages[0]
+
+
 def test_a_hand_written_node_falls_back() -> None:
     messages = fallback_warnings(lambda: [nn.Dense(3)], loss=HandWrittenLoss())
     assert len(messages) == 1 and "'double' node has a hand-written backward" in messages[0]

@@ -334,6 +334,12 @@ class Rec:
             if isinstance(value, np.ndarray):  # basic indexing: a view
                 views = (*self.views, ("__getitem__", (index,)))
                 return Rec(self.recorder, self.buffer, views, value)
+        if any(isinstance(p, Rec) and p.dtype == np.bool_ for p in parts):
+            raise Untraceable(
+                f"indexing with a traced boolean mask{where_in_user_code()} selects as many "
+                f"elements as the data has True values, so one trace cannot stand for every "
+                f"batch (mg.tensor.where(mask, x, 0.0) keeps the shape)"
+            )
         result = self.recorder.fresh(self.value[value_of(index)])
         self.recorder.emit(_take_into, (result, self, index), writes=result)
         return result
