@@ -13,7 +13,7 @@ in place, as the eager step does: the trace records their update on stand-ins (s
 The update runs in place over the parameters' arrays and preallocated gradient buffers
 (shared by all traces: they have the parameters' shapes, and are views into one flat array).
 The optimizer is asked for a step over those flat arrays (``optimizer.flat_update``: plain
-SGD offers two kernels for the whole model, the eager rule's arithmetic); otherwise its own
+SGD offers one BLAS axpy over the whole model, the eager rule's arithmetic); otherwise its own
 `step()` runs on the gradient buffers (its updates are already in place over preallocated
 state), so its rule, learning-rate schedule and step count stay the eager ones.
 
