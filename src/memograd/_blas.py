@@ -34,6 +34,7 @@ import numpy as np
 from memograd import _threads
 
 _AXPY: dict[np.dtype[Any], Any] = {}
+_GEMM: dict[np.dtype[Any], Any] = {}
 
 
 def _load() -> None:
@@ -43,6 +44,8 @@ def _load() -> None:
     n = _threads.get_num_threads()
     _AXPY[np.dtype(np.float32)] = blas.saxpy
     _AXPY[np.dtype(np.float64)] = blas.daxpy
+    _GEMM[np.dtype(np.float32)] = blas.sgemm
+    _GEMM[np.dtype(np.float64)] = blas.dgemm
     _threads.set_num_threads(n)  # now covers SciPy's pool too
 
 
@@ -74,4 +77,37 @@ def axpy(a: float, x: np.ndarray, y: np.ndarray) -> bool:
     return True
 
 
-__all__ = ["axpy", "axpy_for"]
+def gemm_add(x: np.ndarray, w: np.ndarray, out: np.ndarray) -> bool:
+    """``out += x @ w`` (2-D, one float dtype, `out` C-contiguous): BLAS gemm with beta = 1,
+    the product accumulated onto what `out` holds (a broadcast bias: the GEMM epilogue).
+
+    Transposes are flags, not copies: a C- or F-contiguous operand is passed as it lies
+    (``out``ᵀ = ``w``ᵀ ``x``ᵀ in BLAS' column-major terms); any other layout is copied once.
+    Returns False, doing nothing, for a dtype BLAS lacks (the caller uses NumPy).
+    """
+    if not _GEMM:
+        _load()
+    f = _GEMM.get(out.dtype)
+    if f is None or x.dtype != out.dtype or w.dtype != out.dtype or not out.flags.c_contiguous:
+        return False
+    # Column-major view: outᵀ (n, m) = op(a) @ op(b) with op(a) = wᵀ, op(b) = xᵀ.
+    a, trans_a = _transposed(w)
+    b, trans_b = _transposed(x)
+    c = out.T
+    result = f(1.0, a, b, 1.0, c, trans_a, trans_b, 1)  # (alpha, a, b, beta, c, ..., overwrite_c)
+    if result is not c:  # (never for a C-contiguous `out` of its dtype)
+        c[...] = result
+    return True
+
+
+def _transposed(m: np.ndarray) -> tuple[np.ndarray, int]:
+    """(array, flag) that BLAS reads as ``m``ᵀ without a copy: ``m.T`` as it lies (C order),
+    or `m` itself with the transpose flag (F order); other layouts are copied once."""
+    if m.flags.c_contiguous:
+        return m.T, 0
+    if m.flags.f_contiguous:
+        return m, 1
+    return np.ascontiguousarray(m).T, 0
+
+
+__all__ = ["axpy", "axpy_for", "gemm_add"]

@@ -129,6 +129,14 @@ def dot(a: Any, b: Any) -> Any:
     return recorder.call(np.dot, np.dot, (a, b))
 
 
+def matmul_add(x: Any, w: Any, b: Any) -> Any:
+    recorder = recorder_of(x, w, b)
+    if recorder is None:
+        return eager.matmul_add(x, w, b)
+    # One kernel: the bias copied into the output, the product accumulated onto it (gemm).
+    return recorder.call(eager.matmul_add, eager.matmul_add_into, (x, w, b))
+
+
 def clip(a: Any, lo: Any, hi: Any) -> Any:
     recorder = recorder_of(a)
     if recorder is None:

@@ -5,7 +5,7 @@ derivatives) and by the compiler's recording namespace (`memograd.compile._recor
 keeps the three lists equal. Most are NumPy's own functions, taken from the backend
 (`_backend.xp`); ``erf`` is SciPy's ufunc (NumPy has none); five are memograd's, each a
 small step NumPy spells as an indexing expression that the other interpreters need as one
-named call:
+named call (and ``matmul_add``, a product with its bias as one BLAS call):
 
 - ``pick(a, index)``: ``a[i, index[i]]`` for every row i (a cross-entropy's picked
   log-probabilities);
@@ -15,7 +15,9 @@ named call:
   (repeated indices accumulate when `advanced`): the VJP of indexing;
 - ``check_labels(index, classes, op)``: raise ValueError unless every label lies in
   [0, classes);
-- ``uniform(rng, shape, dtype)``: draws in [0, 1) from a `numpy.random.Generator`.
+- ``uniform(rng, shape, dtype)``: draws in [0, 1) from a `numpy.random.Generator`;
+- ``matmul_add(x, w, b)``: ``x @ w + b`` for matrices and a bias row, the bias as the
+  product's initial value (BLAS gemm with beta = 1): the add is no pass of its own.
 
 Example:
     >>> import numpy as np
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _blas
 from ._backend import xp as _np
 
 abs = _np.abs
@@ -136,6 +139,27 @@ def uniform(rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     return rng.random(shape, dtype=dtype)
 
 
+def matmul_add(x: Any, w: Any, b: Any) -> Any:
+    """``x @ w + b``: `x` (m, k), `w` (k, n), `b` (n,), a fresh (m, n) array."""
+    dtype = _np.result_type(x, w, b)
+    out = _np.empty((x.shape[0], w.shape[1]), dtype)
+    return matmul_add_into(x, w, b, out)
+
+
+def matmul_add_into(x: Any, w: Any, b: Any, out: Any) -> Any:
+    """`matmul_add` written into `out` (the compiled step's kernel: the same arithmetic).
+
+    The bias rows first, then the product accumulated onto them by BLAS (one rounding of
+    bias + Σ per K-block, as torch's ``addmm``); NumPy's product then an add where BLAS
+    cannot (another dtype, mixed dtypes).
+    """
+    _np.copyto(out, b)
+    if not _blas.gemm_add(x, w, out):
+        _np.matmul(x, w, out=out)
+        out += b
+    return out
+
+
 NAMES = [
     "abs",
     "arange",
@@ -162,6 +186,7 @@ NAMES = [
     "log1p",
     "logical_and",
     "matmul",
+    "matmul_add",
     "maximum",
     "ones",
     "pick",

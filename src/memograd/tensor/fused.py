@@ -53,9 +53,12 @@ class Linear(Primitive):
     def forward(self, xp: Any, x: Any, w: Any, *b: Any) -> Any:
         # dot or matmul as `product` would choose (inline: this runs once per layer and step)
         small = x.ndim == 2 and x.shape[0] * w.size < DOT_BELOW
-        z = xp.dot(x, w) if small else xp.matmul(x, w)  # (..., out), fresh: ours to update
-        if self.bias:
-            z += b[0]
+        if self.bias and x.ndim == 2 and not small:
+            z = xp.matmul_add(x, w, b[0])  # the bias as the product's epilogue: one BLAS call
+        else:
+            z = xp.dot(x, w) if small else xp.matmul(x, w)  # (..., out), fresh: ours to update
+            if self.bias:
+                z += b[0]
         act = self.activation
         if act == "relu":
             z = xp.maximum(z, 0, out=z)

@@ -1,4 +1,5 @@
-"""The fused optimizer update: one BLAS axpy pass, one rounding, under the thread policy."""
+"""The fused step: the SGD update as one BLAS axpy pass, the bias as the product's epilogue
+(gemm with beta = 1), both under the thread policy and bit-identical between eager and replay."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import memograd as mg
 from memograd import _blas
+from memograd.tensor import _xp_numpy, _xp_tensor
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -76,3 +78,60 @@ def test_scipy_blas_follows_the_thread_policy() -> None:
     if int(libraries) < 2:
         pytest.skip("NumPy and SciPy share one BLAS here")
     assert counts.strip() == "[1]"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_matmul_add_is_the_product_plus_the_bias(dtype: type, layout: str) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 5)).astype(dtype)
+    w = rng.standard_normal((5, 3)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype)
+    if layout == "F":
+        x, w = np.asfortranarray(x), np.asfortranarray(w)
+    elif layout == "strided":
+        x = rng.standard_normal((14, 5)).astype(dtype)[::2]
+    got = _xp_numpy.matmul_add(x, w, b)
+    assert got.dtype == dtype and got.shape == (7, 3) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, x @ w + b, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # The Tensor namespace (second derivatives) spells it with ops: the same values.
+    tensor = _xp_tensor.matmul_add(mg.Tensor(x), mg.Tensor(w), mg.Tensor(b))
+    np.testing.assert_allclose(tensor.data, got, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_integer_matmul_add_uses_numpy() -> None:
+    x, w, b = np.arange(6).reshape(2, 3), np.ones((3, 2), np.int64), np.array([1, 2])
+    np.testing.assert_array_equal(_xp_numpy.matmul_add(x, w, b), x @ w + b)
+
+
+def test_the_bias_is_the_products_epilogue_and_the_replay_stays_bit_identical() -> None:
+    # Layers large enough for BLAS' product (64 rows · 128 · 128 multiply-adds): the tape
+    # has one gemm kernel per biased layer and no separate add for the bias.
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((64, 96)).astype(np.float32)
+    y = rng.integers(0, 10, size=64)
+    models = []
+    for jit in (False, True):
+        model = mg.nn.Sequential(
+            [
+                mg.nn.Dense(128, activation="relu"),
+                mg.nn.Dense(128, activation="relu"),
+                mg.nn.Dense(10),
+            ],
+            seed=0,
+        )
+        model.compile(loss="cross_entropy", optimizer=mg.optim.SGD(0.05), jit_compile=jit)
+        models.append(model)
+    eager, jit = models
+    for _ in range(10):
+        assert eager.train_on_batch(X, y) == jit.train_on_batch(X, y)
+    for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+        np.testing.assert_array_equal(q.grad, p.grad)
+    step = jit._get_train_step()
+    assert step.fallback_reason is None
+    tape = step.trace_for(X.shape).tape
+    names = [getattr(k.func, "__name__", "") for k in tape.forward]
+    linear = [n for n, op in zip(names, tape.forward_ops, strict=True) if op == "linear"]
+    assert linear.count("matmul_add_into") == 2  # the last layer (128·10) is below BLAS' size
+    assert "add" not in linear[:-2] and "matmul" not in linear
