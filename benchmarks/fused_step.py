@@ -7,7 +7,7 @@ the peers (torch, JAX, the BLAS bound) are measured in the "after" runs only. A 
 median over rounds of the bench's own medians; ratios come from the same rounds.
 
 Run (about 10 minutes on 2 cores with the defaults):
-    python benchmarks/fused_step.py                           # before = 5892b9a, 1 thread
+    python benchmarks/fused_step.py                           # before = f68cc2b, 1 thread
     python benchmarks/fused_step.py --threads 2 --rounds 3 --before <commit>
 """
 
@@ -25,7 +25,7 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "5892b9a"  # main before the fusions of issue 17
+BEFORE = "f68cc2b"  # main before the fusions of issue 17
 OURS = ("memograd", "memograd-jit")
 PEERS = ("torch", "jax", "blas-bound")
 
@@ -66,13 +66,19 @@ def main() -> None:
     runs: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         before_src = extract_src(args.before, Path(tmp))
-        for _ in range(args.rounds):
+        for done in range(args.rounds):
             for label, src, engines in (
                 ("before", before_src, OURS),
                 ("after", ROOT / "src", OURS + PEERS),
             ):
                 for key, seconds in bench(src, engines, args).items():
                     runs.setdefault(f"{key}/{label}", []).append(seconds)
+            print(f"round {done + 1}: {json.dumps(runs)}", file=sys.stderr, flush=True)
+    table(runs, args)
+
+
+def table(runs: dict[str, list[float]], args: argparse.Namespace) -> None:
+    """The markdown table of the rounds' medians (and the load average at the end)."""
     median = {key: statistics.median(values) for key, values in runs.items()}
     load = os.getloadavg()
     print(f"threads {args.threads}, rounds {args.rounds}, load at the end {load[0]:.2f}")
