@@ -92,6 +92,26 @@ def test_no_degree_of_freedom_left_gives_nan_or_inf_gradients_as_torch(op, shape
         )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_of_a_constant_slice_has_torchs_zero_gradient(dtype, ddof) -> None:
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 5.0, 3.0], [1.0, -1.0, 3.0]])  # columns 0, 2 constant
+    against_torch(  # was NaN (0/0) in the constant columns
+        lambda t: t.std(axis=0, ddof=ddof), lambda t: t.std(dim=0, correction=ddof), [x], dtype
+    )
+    against_torch(lambda t: t[0].std(ddof=0), lambda t: t[0].std(correction=0), [x], dtype)
+
+
+def test_std_of_a_constant_slice_has_finite_second_derivatives() -> None:
+    x = np.array([[1.0, 2.0], [1.0, 5.0]])
+    w = np.array([[0.3, -1.0], [2.0, 0.5]])
+    ours = mg.grad(lambda a: (mg.grad(lambda b: b.std(axis=0).sum())(a) * w).sum())(x)
+    tx = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(tx.std(0, correction=0).sum(), tx, create_graph=True)
+    (g * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ours, tx.grad.numpy(), atol=1e-12)
+
+
 def test_ddof_beyond_the_count_gives_nan_without_raising() -> None:
     t = mg.Tensor(rng.standard_normal((1, 3)), requires_grad=True)
     with np.errstate(all="ignore"):

@@ -58,7 +58,8 @@ class Var(Primitive):
 
 @primitive
 class Std(Primitive):
-    """√var; d = (x − mean) / ((n − ddof)·std) (NaN where the std is 0, as PyTorch)."""
+    """√var; d = (x − mean) / ((n − ddof)·std), 0 where the std is 0 (PyTorch's rule: a
+    constant slice gets a zero gradient, not 0/0)."""
 
     axes: tuple[int, ...]
     keepdims: bool
@@ -73,8 +74,11 @@ class Std(Primitive):
 
     def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
         d = x - x.mean(axis=self.axes, keepdims=True)
+        s = y.reshape(self.kept)
+        zero = xp.equal(s, 0)
+        safe = xp.where(zero, 1.0, s)  # no 0/0 even in the unused branch (second derivatives)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return (g.reshape(self.kept) * d / (y.reshape(self.kept) * self.denom),)
+            return (xp.where(zero, 0.0, g.reshape(self.kept) * d / (safe * self.denom)),)
 
 
 @primitive
