@@ -61,3 +61,10 @@ def test_float32_inputs_are_checked_in_float64() -> None:
 
     mg.gradcheck(f, Tensor(np.array([0.1, 0.2], dtype=np.float32), requires_grad=True))
     assert set(seen) == {np.dtype(np.float64)}
+
+
+@pytest.mark.parametrize("bad", ["x", None, [1.0, "a"]])
+def test_an_input_that_is_not_numbers_names_its_position(bad: Any) -> None:
+    # was NumPy's "could not convert string to float", or None checked as NaN
+    with pytest.raises(TypeError, match="gradcheck: input 1 must be"):
+        mg.gradcheck(lambda a, b: (a * b).sum(), np.ones(2), bad)

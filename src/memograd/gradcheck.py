@@ -43,11 +43,20 @@ class GradcheckError(ValueError):
         )
 
 
-def _as_input(value: Any) -> Tensor:
+def _as_input(value: Any, index: int) -> Tensor:
     """A float64 copy of an argument; non-Tensors are checked (requires_grad=True)."""
     if isinstance(value, Tensor):
         return Tensor(xp.array(value.data, dtype=xp.float64), requires_grad=value.requires_grad)
-    return Tensor(xp.array(value, dtype=xp.float64), requires_grad=True)
+    try:
+        data = xp.array(value)
+    except (TypeError, ValueError):  # a ragged list
+        data = None
+    if data is None or data.dtype.kind not in "biuf":  # None, strings: not NaN or a parse
+        raise TypeError(
+            f"gradcheck: input {index} must be a Tensor, an array or a number. "
+            f"Received: {value!r} of type {type(value).__name__}"
+        )
+    return Tensor(data.astype(xp.float64), requires_grad=True)
 
 
 def gradcheck(
@@ -76,7 +85,7 @@ def gradcheck(
         GradcheckError: some entry differs by more than ``atol + rtol * |numeric|``.
         ValueError: no input requires grad.
     """
-    args = [_as_input(v) for v in inputs]
+    args = [_as_input(v, i) for i, v in enumerate(inputs)]
     checked = [i for i, t in enumerate(args) if t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
