@@ -21,6 +21,7 @@ from typing import Any
 
 from ._axis import normalize_axes, normalize_axis
 from ._backend import as_node_data
+from ._backend import xp as _np
 from ._primitive import Primitive, apply1, primitive
 from ._tensor import Tensor
 
@@ -155,6 +156,8 @@ class Prod(Primitive):
 
     def vjp(self, xp: Any, g: Any, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
         axes = self.axes
+        if isinstance(x, Tensor):  # create_graph: the gradient is differentiated in turn
+            return (xp.broadcast_to(g.reshape(self.kept), x.shape) * _others(xp, x, axes),)
         zero = xp.equal(x, 0)
         zeros = zero.sum(axis=axes, keepdims=True)
         safe = xp.where(zero, 1.0, x)
@@ -163,6 +166,25 @@ class Prod(Primitive):
         no_zero = xp.equal(zeros, 0).astype(x.dtype)
         others = xp.where(zero, rest * one_zero, rest / safe * no_zero)
         return (xp.broadcast_to(g.reshape(self.kept), x.shape) * others,)
+
+
+def _others(xp: Any, x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """For each element, the product of the *other* elements of its slice, as a product of
+    Tensors: the masked formula above holds constants where a slice has zeros, so its own
+    derivative there would be wrong; here each row of an n × n matrix (x with a 1 on the
+    diagonal) is multiplied out. O(n²) per slice, only for second derivatives."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    moved = x.transpose(*order) if x.ndim else x
+    lead = moved.shape[: len(kept)]
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    rows = moved.reshape(*lead, 1, n)
+    others = xp.where(_np.eye(n, dtype=bool), 1.0, rows).prod(axis=-1)  # (*lead, n)
+    others = others.reshape(*moved.shape)
+    back = [order.index(a) for a in range(x.ndim)]
+    return others.transpose(*back) if x.ndim else others
 
 
 @primitive
