@@ -66,6 +66,24 @@ def test_gradients_by_finite_differences_and_second_order(name, ours, theirs) ->
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-10)
 
 
+SMOOTH_AT_ZERO = ["softplus", "silu", "mish", "gelu", "gelu_tanh", "erf", "softsign"]
+
+
+@pytest.mark.parametrize("name", SMOOTH_AT_ZERO)
+def test_second_derivative_at_exactly_zero_equals_torch(name) -> None:
+    # silu, softplus and mish differentiated the overflow-safe formulas' |x| and max(x, 0)
+    # at 0 (derivative 0 there): their second derivatives at 0 were half torch's or 0
+    ours, theirs = next((c[1], c[2]) for c in CASES if c[0] == name)
+    X = np.array([0.0, -0.0, 0.8])
+    x = mg.Tensor(X, requires_grad=True)
+    (g,) = mg.autograd.gradients(ours(x).sum(), [x], create_graph=True)
+    g.sum().backward()
+    tx = torch.tensor(X, requires_grad=True)
+    (tg,) = torch.autograd.grad(theirs(tx).sum(), tx, create_graph=True)
+    tg.sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-12)
+
+
 def test_large_inputs_stay_finite() -> None:
     x = mg.Tensor(np.array([-1e4, 1e4]), requires_grad=True)
     for op in (smooth.softplus, smooth.silu, smooth.mish, smooth.gelu, smooth.elu):

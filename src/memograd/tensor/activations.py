@@ -28,6 +28,8 @@ Needs = tuple[bool, ...]
 def stable_sigmoid(xp: Any, x: Any) -> Any:
     """σ(x) = 1 / (1 + e^-x) as where(x >= 0, 1, e) / (1 + e) with e = e^-|x| in (0, 1]:
     never overflows, exact 0 and 1 at the far ends."""
+    if isinstance(x, Tensor):  # a VJP under create_graph: the op, whose derivative holds at 0
+        return sigmoid(x)  # (the formula's |x| has derivative 0 there: silu''(0) was halved)
     e = xp.exp(-xp.abs(x))
     return xp.where(xp.greater_equal(x, 0), 1.0, e) / (1.0 + e)
 

@@ -35,6 +35,8 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def _softplus(xp: Any, x: Any) -> Any:
     """log(1 + eˣ) = max(x, 0) + log1p(e^-|x|): never overflows."""
+    if isinstance(x, Tensor):  # a VJP under create_graph: the op, whose derivative σ holds
+        return softplus(x)  # at 0 too (the formula's max and |x| give 0 there)
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
