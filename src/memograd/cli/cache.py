@@ -116,8 +116,12 @@ def _ls(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _clear(store: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from memograd.memo.store import remove_orphans
+
     keys = [e.key for e in _entries(store, args.function)]
-    return {"store": store.url, "function": args.function, "deleted": store.delete(keys)}
+    deleted = store.delete(keys)
+    remove_orphans(store)
+    return {"store": store.url, "function": args.function, "deleted": deleted}
 
 
 def _prune(store: Any, args: argparse.Namespace) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from memograd.memo.store._codec import (
 from memograd.memo.store._fingerprint import Fingerprint, Part, fingerprint
 from memograd.memo.store._open import open_store
 from memograd.memo.store._persistent import StoreCacheInfo
-from memograd.memo.store._protocol import Entry, MemoStore, prune
+from memograd.memo.store._protocol import Entry, MemoStore, prune, remove_orphans
 from memograd.memo.store._redis import RedisStore
 from memograd.memo.store._sqlite import SQLiteStore
 
@@ -48,4 +48,5 @@ __all__ = [
     "fingerprint",
     "open_store",
     "prune",
+    "remove_orphans",
 ]

@@ -25,7 +25,7 @@ from memograd.memo.store._call_key import CallKey
 from memograd.memo.store._codec import Serializer, decode, encode
 from memograd.memo.store._lease import get_or_compute
 from memograd.memo.store._open import open_store
-from memograd.memo.store._protocol import MemoStore, prune
+from memograd.memo.store._protocol import MemoStore, evict
 
 
 class StoreCacheInfo(NamedTuple):
@@ -92,7 +92,7 @@ def decorate_with_store(
 
     def after_put() -> None:
         if max_bytes is not None:
-            prune(opened, max_bytes=max_bytes)
+            evict(opened, max_bytes=max_bytes)
 
     def to_bytes(value: Any) -> bytes:
         return encode(value, serializer)

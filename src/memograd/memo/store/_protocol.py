@@ -20,6 +20,10 @@ function, ttl) -> bool`                True if stored. Atomic: a reader sees all
 `close()`                              write what is batched; release connections
 =====================================  ==========================================================
 
+Optional: `remove_orphans() -> int` deletes data no entry refers to any more (`SQLiteStore`:
+side files of writers that died before their commit); `prune` and `memograd cache clear`
+call it when a store has it.
+
 `prune(store, max_bytes=)` (TTL expiry, then least recently used first) is written once
 against `scan` and `delete`, so every backend gets it.
 """
@@ -152,7 +156,8 @@ os.register_at_fork(after_in_child=_forget_all)
 
 
 def prune(store: MemoStore, *, max_bytes: int | None = None, now: float | None = None) -> int:
-    """Delete expired entries, then the least recently used until at most `max_bytes` remain.
+    """Delete expired entries, then the least recently used until at most `max_bytes` remain,
+    then orphaned data (`remove_orphans`, when the store has it).
 
     Returns the number of entries deleted.
 
@@ -165,6 +170,20 @@ def prune(store: MemoStore, *, max_bytes: int | None = None, now: float | None =
         >>> prune(s, max_bytes=0)
         1
     """
+    deleted = evict(store, max_bytes=max_bytes, now=now)
+    remove_orphans(store)
+    return deleted
+
+
+def remove_orphans(store: MemoStore) -> int:
+    """`store.remove_orphans()` if the store has one (see the module docstring), else 0."""
+    method = getattr(store, "remove_orphans", None)
+    return int(method()) if callable(method) else 0
+
+
+def evict(store: MemoStore, *, max_bytes: int | None = None, now: float | None = None) -> int:
+    """`prune` without the orphan sweep: what runs after every store write under
+    `max_bytes=` (a sweep lists the store's files; eviction reads only the entries)."""
     if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 0):
         raise invalid_value("max_bytes", "None or an integer >= 0", max_bytes)
     now = time.time() if now is None else now

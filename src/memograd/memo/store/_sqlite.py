@@ -8,10 +8,14 @@
 * Leases: `lease()` is one `BEGIN IMMEDIATE` transaction on the key's row of `leases`
   (owner, expiry): it takes the row if absent or expired, renews it if the owner matches.
 * One connection per thread and per process (a connection never crosses a `fork`).
+* Large values (`SIDE_FILE_MIN` bytes and up) live in files beside the database
+  (`<db>-values/`), one checked `readinto` per hit; see `_side_files` for why a reader never
+  sees a row without its whole file, and never a damaged file's bytes.
 * Local file systems only: SQLite's locks are not reliable over NFS/SMB. Share across
   machines with `RedisStore`.
 
-Tables: `entries(key, function, value, size, created, last_used, expires, hits)`,
+Tables: `entries(key, function, value, size, created, last_used, expires, hits, file,
+checksum)` (`file` and `checksum` set, `value` empty, for a value in a side file),
 `leases(key, owner, expires)`, `stats(function, hits, misses)`.
 
 Example:
@@ -27,15 +31,18 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from memograd.memo.store._protocol import Entry, Pending
+from memograd.memo.store._side_files import SIDE_FILE_MIN, SideFileCorrupt, SideFiles
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY, function TEXT NOT NULL, value BLOB NOT NULL, size INTEGER NOT NULL,
-    created REAL NOT NULL, last_used REAL NOT NULL, expires REAL, hits INTEGER NOT NULL
+    created REAL NOT NULL, last_used REAL NOT NULL, expires REAL, hits INTEGER NOT NULL,
+    file TEXT, checksum BLOB
 );
 CREATE INDEX IF NOT EXISTS entries_function ON entries(function);
 CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL);
@@ -47,7 +54,8 @@ CREATE TABLE IF NOT EXISTS stats (
 BUSY_TIMEOUT_S = 60.0
 _CHUNK = 65536
 _GET = (  # the value itself only when small; larger ones are read by `_read_large`
-    "SELECT expires, CASE WHEN size <= 16384 THEN value END FROM entries WHERE key = ?"
+    "SELECT expires, CASE WHEN size <= 16384 THEN value END, file, size, checksum "
+    "FROM entries WHERE key = ?"
 )
 
 
@@ -66,6 +74,7 @@ class SQLiteStore:
         self.path = Path(path).expanduser().resolve()
         self.url = f"sqlite:///{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._files = SideFiles(self.path.with_name(self.path.name + "-values"))
         self._local = threading.local()
         self._pending = Pending(self._flush)
         conn = self._conn()
@@ -73,6 +82,10 @@ class SQLiteStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(entries)")}
+            for column in ("file TEXT", "checksum BLOB"):  # a store made before side files
+                if column.split()[0] not in columns:
+                    conn.execute(f"ALTER TABLE entries ADD COLUMN {column}")
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -99,15 +112,43 @@ class SQLiteStore:
         row = conn.execute(_GET, (key,)).fetchone()
         if row is None:
             return None
-        expires, value = row
+        expires, value, file, size, checksum = row
         if expires is not None and expires <= time.time():
             return None
-        if value is None:  # a large value: read through the blob API (below)
+        if file is not None:
+            value = self._read_file(key, file, size, checksum)
+            if value is None:
+                return None
+        elif value is None:  # a large value: read through the blob API (below)
             value = self._read_large(conn, key)
             if value is None:
                 return None
         self._pending.use(key)
         return value
+
+    def _read_file(self, key: str, file: str, size: int, checksum: bytes) -> bytearray | None:
+        try:
+            return self._files.read(file, size, checksum)
+        except FileNotFoundError:
+            # Deleted since our SELECT (a miss, as the entry is now), or removed by hand:
+            # then the row is dropped so the key can be computed and stored again.
+            self._drop(key, file)
+        except SideFileCorrupt as error:
+            warnings.warn(
+                f"memograd: dropping the damaged stored entry {key} ({error}); it will be "
+                "computed again.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            self._drop(key, file)
+        return None
+
+    def _drop(self, key: str, file: str) -> None:
+        """Delete the entry `key` if it is still the one kept in `file`, and the file."""
+        conn = self._conn()
+        with _immediate(conn):
+            conn.execute("DELETE FROM entries WHERE key = ? AND file = ?", (key, file))
+        self._files.remove([file])
 
     def _read_large(self, conn: sqlite3.Connection, key: str) -> bytearray | None:
         # SQLite's incremental blob I/O reads a large value several times faster than a
@@ -131,19 +172,50 @@ class SQLiteStore:
     def put_if_absent(
         self, key: str, value: bytes, *, function: str, ttl: float | None = None
     ) -> bool:
+        # A large value is written to its temporary file before the lock is taken, and
+        # given its name inside the transaction that inserts its row (`_side_files`).
+        staged = self._files.stage(key, value) if len(value) >= SIDE_FILE_MIN else None
         now = time.time()
         expires = None if ttl is None else now + ttl
         conn = self._conn()
-        with _immediate(conn):
-            conn.execute(
-                "DELETE FROM entries WHERE key = ? AND expires IS NOT NULL AND expires <= ?",
-                (key, now),
-            )
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (key, function, value, len(value), now, now, expires),
-            )
-            return cursor.rowcount == 1
+        stored = False
+        expired: list[str] = []
+        try:
+            with _immediate(conn):
+                expired = _files_of(
+                    conn,
+                    "SELECT file FROM entries WHERE key = ? AND expires IS NOT NULL "
+                    "AND expires <= ?",
+                    (key, now),
+                )
+                conn.execute(
+                    "DELETE FROM entries WHERE key = ? AND expires IS NOT NULL AND expires <= ?",
+                    (key, now),
+                )
+                if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
+                    return False
+                if staged is not None:
+                    staged.publish()
+                conn.execute(
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    (
+                        key,
+                        function,
+                        value if staged is None else b"",
+                        len(value),
+                        now,
+                        now,
+                        expires,
+                        None if staged is None else staged.name,
+                        None if staged is None else staged.checksum,
+                    ),
+                )
+                stored = True
+        finally:
+            if staged is not None and not stored:
+                staged.discard()
+            self._files.remove(expired)
+        return stored
 
     def lease(self, key: str, owner: str, seconds: float) -> bool:
         now = time.time()
@@ -165,10 +237,21 @@ class SQLiteStore:
     def delete(self, keys: Iterable[str]) -> int:
         conn = self._conn()
         deleted = 0
+        files: list[str] = []
         with _immediate(conn):
             for key in keys:
+                files += _files_of(conn, "SELECT file FROM entries WHERE key = ?", (key,))
                 deleted += conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount
+        self._files.remove(files)  # after the commit: no row names them any more
         return deleted
+
+    def remove_orphans(self) -> int:
+        """Delete side files that no entry names (a writer died before its commit);
+        returns how many. Run by `prune` and `memograd cache clear|prune`."""
+        conn = self._conn()
+        with _immediate(conn):  # no writer can publish a file meanwhile
+            names = set(_files_of(conn, "SELECT file FROM entries", ()))
+            return self._files.sweep(names)
 
     def scan(self) -> Iterator[Entry]:
         self._pending.flush()
@@ -205,6 +288,11 @@ class SQLiteStore:
                 "hits = hits + excluded.hits, misses = misses + excluded.misses",
                 [(function, h, m) for function, (h, m) in counts.items()],
             )
+
+
+def _files_of(conn: sqlite3.Connection, query: str, args: tuple[object, ...]) -> list[str]:
+    """The side-file names among the rows `query` selects (its one column is `file`)."""
+    return [row[0] for row in conn.execute(query, args) if row[0] is not None]
 
 
 class _immediate:
