@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import memograd
-from memograd.memo.store import SQLiteStore, decode, open_store
+from memograd.memo.store import SQLiteStore, decode, open_store, prune
 
 WORKER = Path(__file__).with_name("memo_store_worker.py")
 SRC = str(Path(memograd.__file__).resolve().parent.parent)
@@ -193,6 +193,14 @@ def test_sigkill_mid_write_leaves_every_entry_whole(store_url: str, tmp_path: Pa
         path = store_url[len("sqlite:///") :]
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # Values of 64 KiB and more are side files: the killed writers' unfinished ones are
+        # orphans, swept by prune; every entry keeps its file.
+        store = open_store(store_url)
+        prune(store)
+        files = [p for p in Path(path + "-values").rglob("*") if p.is_file()]
+        assert files, "no value was large enough for a side file"
+        assert {p.name.split("-")[0] for p in files} <= {e.key for e in store.scan()}
+        assert _check_whole(store_url) > 0
 
 
 def test_sqlite_store_reopens_after_a_killed_writer(tmp_path: Path) -> None:
