@@ -4,10 +4,11 @@ Every contender runs in this one process, alternating repeat by repeat so machin
 all alike; reported: median microseconds per hit over the repeats.
 
 * SQLite store hit (`@memoize(maxsize=0, store="sqlite:///...")`: no in-process cache, so
-  every call reads the store: key hashing, one SELECT, decoding) for a small value and a
-  1 MiB float64 array, next to `diskcache.Cache.get` of the same value (pickled) and a
-  `diskcache` memoized function, and a `joblib.Memory` cached function.
-  Target: no slower than diskcache's `get`.
+  every call reads the store: key hashing, one SELECT, reading a side file for values of
+  32 KiB and more, decoding) for a small dict and float64 arrays of 1 KiB, 64 KiB, 1 MiB and
+  16 MiB, next to `diskcache.Cache.get` of the same value (pickled) and a `diskcache`
+  memoized function, and a `joblib.Memory` cached function.
+  Target: no slower than diskcache's `get` (the ratio is printed for each size).
 * Redis store hit, next to a bare redis-py `GET` of the same entry's bytes. Target: within
   2x of that GET.
 * Throughput: 8 processes, each calling the memoized function on 64 stored keys round-robin
@@ -22,6 +23,7 @@ the load average are printed with the results.
 Run:
     python -m benchmarks.memo_store            # or: python benchmarks/memo_store.py
     python -m benchmarks.memo_store --json
+    python -m benchmarks.memo_store --sqlite-only --repeats 15   # the SQLite table alone
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from memograd.memo.store._redis_server import start_redis_server, stop_redis_ser
 
 SMALL = {"loss": 0.125, "accuracy": 0.97, "epochs": 30}
 MIB = 1 << 20
+ARRAYS = {"1kib": 1 << 10, "64kib": 1 << 16, "1mib": MIB, "16mib": 16 * MIB}
+"""The float64 arrays timed on SQLite, by name and bytes (besides the small dict)."""
 
 
 def _per_call(func: Callable[[], Any], number: int) -> float:
@@ -68,7 +72,15 @@ def _alternate(contenders: dict[str, Callable[[], Any]], repeats: int, number: i
 
 
 def _value(kind: str) -> Any:
-    return SMALL if kind == "small" else np.arange(MIB // 8, dtype=np.float64)
+    return SMALL if kind == "small" else np.arange(ARRAYS[kind] // 8, dtype=np.float64)
+
+
+def _calls(kind: str, number: int, big_number: int) -> int:
+    """Calls per repeat: `number` for small values, `big_number` at 1 MiB, scaled by size
+    in between and beyond (at least 10)."""
+    if kind == "small":
+        return number
+    return max(10, min(number, big_number * MIB // ARRAYS[kind]))
 
 
 def sqlite_case(folder: Path, kind: str, repeats: int, number: int) -> dict[str, float]:
@@ -188,26 +200,39 @@ def _blas_threads() -> str:
     return ", ".join(pools) or "none loaded"
 
 
-def measure(repeats: int, number: int, big_number: int, seconds: float) -> dict[str, Any]:
+def measure(
+    repeats: int, number: int, big_number: int, seconds: float, sqlite_only: bool = False
+) -> dict[str, Any]:
     load_before = os.getloadavg()
     out: dict[str, Any] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        out["sqlite_small_us"] = sqlite_case(folder, "small", repeats, number)
-        out["sqlite_1mib_us"] = sqlite_case(folder, "1mib", repeats, big_number)
-        with redis_server(folder) as url:
-            if url is None:
-                out["redis"] = "skipped: redis-server not installed"
-            else:
-                out["redis_small_us"] = redis_case(url, "small", repeats, number)
-                out["redis_1mib_us"] = redis_case(url, "1mib", repeats, big_number)
-                out["redis_8proc_hits_per_s"] = round(throughput(url, 8, seconds))
-        sqlite_url = f"sqlite:///{folder / 'throughput.db'}"
-        out["sqlite_8proc_hits_per_s"] = round(throughput(sqlite_url, 8, seconds))
+        for kind in ("small", *ARRAYS):
+            times = sqlite_case(folder, kind, repeats, _calls(kind, number, big_number))
+            out[f"sqlite_{kind}_us"] = times
+            out.setdefault("sqlite_vs_diskcache_get", {})[kind] = round(
+                times["memograd SQLiteStore hit"] / times["diskcache Cache.get"], 3
+            )
+        if not sqlite_only:
+            _redis_and_throughput(folder, out, repeats, number, big_number, seconds)
     out["blas_threads"] = _blas_threads()
     out["load_average_before"] = [round(x, 2) for x in load_before]
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+def _redis_and_throughput(
+    folder: Path, out: dict[str, Any], repeats: int, number: int, big_number: int, seconds: float
+) -> None:
+    with redis_server(folder) as url:
+        if url is None:
+            out["redis"] = "skipped: redis-server not installed"
+        else:
+            out["redis_small_us"] = redis_case(url, "small", repeats, number)
+            out["redis_1mib_us"] = redis_case(url, "1mib", repeats, big_number)
+            out["redis_8proc_hits_per_s"] = round(throughput(url, 8, seconds))
+    sqlite_url = f"sqlite:///{folder / 'throughput.db'}"
+    out["sqlite_8proc_hits_per_s"] = round(throughput(sqlite_url, 8, seconds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,8 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-number", type=int, default=100, help="1 MiB calls per repeat")
     parser.add_argument("--seconds", type=float, default=3.0, help="throughput run length")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--sqlite-only", action="store_true", help="only the SQLite hits (no Redis, no throughput)"
+    )
     options = parser.parse_args(argv)
-    result = measure(options.repeats, options.number, options.big_number, options.seconds)
+    result = measure(
+        options.repeats, options.number, options.big_number, options.seconds, options.sqlite_only
+    )
     if options.json:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -228,11 +258,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['cpus']} CPUs, BLAS threads: {result['blas_threads']}, load average "
         f"{result['load_average_before']} -> {result['load_average_after']}"
     )
-    for section in ("sqlite_small_us", "sqlite_1mib_us", "redis_small_us", "redis_1mib_us"):
+    sqlite = [f"sqlite_{kind}_us" for kind in ("small", *ARRAYS)]
+    for section in (*sqlite, "redis_small_us", "redis_1mib_us"):
         if section in result:
             print(f"\n{section}:")
             for name, us in result[section].items():
                 print(f"  {name:<38}{us:>10.1f} us")
+    print("\nSQLiteStore hit / diskcache Cache.get (target <= 1):")
+    for kind, ratio in result["sqlite_vs_diskcache_get"].items():
+        print(f"  {kind:<8}{ratio:>6.2f}x")
     for section in ("sqlite_8proc_hits_per_s", "redis_8proc_hits_per_s"):
         if section in result:
             print(f"{section}: {result[section]:,}")

@@ -193,7 +193,7 @@ def test_sigkill_mid_write_leaves_every_entry_whole(store_url: str, tmp_path: Pa
         path = store_url[len("sqlite:///") :]
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        # Values of 64 KiB and more are side files: the killed writers' unfinished ones are
+        # Values of 32 KiB and more are side files: the killed writers' unfinished ones are
         # orphans, swept by prune; every entry keeps its file.
         store = open_store(store_url)
         prune(store)

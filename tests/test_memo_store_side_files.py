@@ -127,6 +127,43 @@ def test_damaged_side_file_makes_memoize_compute_again(tmp_path: Path) -> None:
     assert calls == [3, 3]
 
 
+def test_edit_that_sets_the_modification_time_back_is_still_seen(store: SQLiteStore) -> None:
+    def edit_and_hide(path: Path) -> None:
+        time.sleep(0.05)  # an edit comes after the commit's tick of the file system's clock
+        _flip_one_byte(path)
+        os.utime(path, ns=(0, 0))  # as it was published: only the change time differs now
+
+    assert _corrupt_and_read(store, edit_and_hide) is None
+
+
+def test_unchanged_file_is_not_hashed_a_replaced_one_is(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memograd.memo.store import _side_files
+
+    big = encode(_big(), None)
+    assert store.put_if_absent(KEY, big, function="f")
+    hashed: list[int] = []
+    real = _side_files._checksum
+
+    def counting(data: Any) -> bytes:
+        hashed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(_side_files, "_checksum", counting)
+    assert store.get(KEY) == big and hashed == []  # its stamp vouches for it
+    (path,) = _files(store)
+    copy = path.with_name("copy")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)  # same bytes, another file (as in a copied store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert store.get(KEY) == big  # checked by its checksum, and kept
+    assert hashed == [len(big)]
+    assert _row(store, KEY) is not None
+    assert store.get(KEY) == big and hashed == [len(big)]  # its new stamp was recorded
+
+
 def test_missing_side_file_is_a_miss_and_frees_the_key(store: SQLiteStore) -> None:
     assert store.put_if_absent(KEY, encode(_big(), None), function="f")
     (path,) = _files(store)

@@ -9,13 +9,13 @@
   (owner, expiry): it takes the row if absent or expired, renews it if the owner matches.
 * One connection per thread and per process (a connection never crosses a `fork`).
 * Large values (`SIDE_FILE_MIN` bytes and up) live in files beside the database
-  (`<db>-values/`), one checked `readinto` per hit; see `_side_files` for why a reader never
-  sees a row without its whole file, and never a damaged file's bytes.
+  (`<db>-values/`), one checked `read` per hit; see `_side_files` for why a reader never
+  sees a row without its whole file, nor an altered file's bytes.
 * Local file systems only: SQLite's locks are not reliable over NFS/SMB. Share across
   machines with `RedisStore`.
 
 Tables: `entries(key, function, value, size, created, last_used, expires, hits, file,
-checksum)` (`file` and `checksum` set, `value` empty, for a value in a side file),
+checksum, stamp)` (the last three set, `value` empty, for a value in a side file),
 `leases(key, owner, expires)`, `stats(function, hits, misses)`.
 
 Example:
@@ -42,7 +42,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY, function TEXT NOT NULL, value BLOB NOT NULL, size INTEGER NOT NULL,
     created REAL NOT NULL, last_used REAL NOT NULL, expires REAL, hits INTEGER NOT NULL,
-    file TEXT, checksum BLOB
+    file TEXT, checksum BLOB, stamp TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_function ON entries(function);
 CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL);
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS stats (
 BUSY_TIMEOUT_S = 60.0
 _CHUNK = 65536
 _GET = (  # the value itself only when small; larger ones are read by `_read_large`
-    "SELECT expires, CASE WHEN size <= 16384 THEN value END, file, size, checksum "
+    "SELECT expires, CASE WHEN size <= 16384 THEN value END, file, size, checksum, stamp "
     "FROM entries WHERE key = ?"
 )
 
@@ -83,7 +83,8 @@ class SQLiteStore:
                 if statement.strip():
                     conn.execute(statement)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(entries)")}
-            for column in ("file TEXT", "checksum BLOB"):  # a store made before side files
+            # A store made before side files gets their columns.
+            for column in ("file TEXT", "checksum BLOB", "stamp TEXT"):
                 if column.split()[0] not in columns:
                     conn.execute(f"ALTER TABLE entries ADD COLUMN {column}")
 
@@ -112,11 +113,11 @@ class SQLiteStore:
         row = conn.execute(_GET, (key,)).fetchone()
         if row is None:
             return None
-        expires, value, file, size, checksum = row
+        expires, value, file, size, checksum, stamp = row
         if expires is not None and expires <= time.time():
             return None
         if file is not None:
-            value = self._read_file(key, file, size, checksum)
+            value = self._read_file(key, file, size, checksum, stamp)
             if value is None:
                 return None
         elif value is None:  # a large value: read through the blob API (below)
@@ -126,9 +127,18 @@ class SQLiteStore:
         self._pending.use(key)
         return value
 
-    def _read_file(self, key: str, file: str, size: int, checksum: bytes) -> bytearray | None:
+    def _read_file(
+        self, key: str, file: str, size: int, checksum: bytes, stamp: str
+    ) -> bytearray | None:
         try:
-            return self._files.read(file, size, checksum)
+            value, changed = self._files.read(file, size, checksum, stamp)
+            if changed is not None:  # verified by its checksum: trust the new stamp
+                with _immediate(self._conn()) as conn:
+                    conn.execute(
+                        "UPDATE entries SET stamp = ? WHERE key = ? AND file = ?",
+                        (changed, key, file),
+                    )
+            return value
         except FileNotFoundError:
             # Deleted since our SELECT (a miss, as the entry is now), or removed by hand:
             # then the row is dropped so the key can be computed and stored again.
@@ -197,7 +207,7 @@ class SQLiteStore:
                 if staged is not None:
                     staged.publish()
                 conn.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                     (
                         key,
                         function,
@@ -208,6 +218,7 @@ class SQLiteStore:
                         expires,
                         None if staged is None else staged.name,
                         None if staged is None else staged.checksum,
+                        None if staged is None else staged.stamp,
                     ),
                 )
                 stored = True
