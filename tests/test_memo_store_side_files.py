@@ -206,6 +206,12 @@ def test_put_of_a_present_key_leaves_no_file(store: SQLiteStore) -> None:
     np.testing.assert_array_equal(decode(store.get(KEY), None), _big())  # type: ignore[arg-type]
 
 
+def test_failed_insert_leaves_no_file(store: SQLiteStore) -> None:
+    with pytest.raises(sqlite3.IntegrityError):  # function NOT NULL: fails after the rename
+        store.put_if_absent(KEY, encode(_big(), None), function=None)  # type: ignore[arg-type]
+    assert _files(store) == [] and list(store.scan()) == []
+
+
 def test_max_bytes_option_evicts_files(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'memo.db'}"
     size = len(encode(_big(), None))

@@ -188,7 +188,7 @@ class SQLiteStore:
         now = time.time()
         expires = None if ttl is None else now + ttl
         conn = self._conn()
-        stored = False
+        inserted = committed = False
         expired: list[str] = []
         try:
             with _immediate(conn):
@@ -202,31 +202,32 @@ class SQLiteStore:
                     "DELETE FROM entries WHERE key = ? AND expires IS NOT NULL AND expires <= ?",
                     (key, now),
                 )
-                if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
-                    return False
-                if staged is not None:
-                    staged.publish()
-                conn.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-                    (
-                        key,
-                        function,
-                        value if staged is None else b"",
-                        len(value),
-                        now,
-                        now,
-                        expires,
-                        None if staged is None else staged.name,
-                        None if staged is None else staged.checksum,
-                        None if staged is None else staged.stamp,
-                    ),
-                )
-                stored = True
+                if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone() is None:
+                    if staged is not None:
+                        staged.publish()
+                    conn.execute(
+                        "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                        (
+                            key,
+                            function,
+                            value if staged is None else b"",
+                            len(value),
+                            now,
+                            now,
+                            expires,
+                            None if staged is None else staged.name,
+                            None if staged is None else staged.checksum,
+                            None if staged is None else staged.stamp,
+                        ),
+                    )
+                    inserted = True
+            committed = True
         finally:
-            if staged is not None and not stored:
-                staged.discard()
-            self._files.remove(expired)
-        return stored
+            if staged is not None and not (committed and inserted):
+                staged.discard()  # another entry was there first, or the write failed
+            if committed:
+                self._files.remove(expired)
+        return inserted
 
     def lease(self, key: str, owner: str, seconds: float) -> bool:
         now = time.time()
