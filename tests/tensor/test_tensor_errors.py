@@ -102,7 +102,9 @@ def test_fused_op_errors() -> None:
     with pytest.raises(ValueError, match="integer class indices"):
         cross_entropy(logits, [0.5, 1, 2, 0])
     with pytest.raises(ValueError, match=r"shape \(batch, classes\)"):
-        cross_entropy(Tensor(np.zeros(3)), [0])
+        cross_entropy(Tensor(0.0), [0])
+    with pytest.raises(ValueError, match=r"one class index or a target of shape \(3,\)"):
+        cross_entropy(Tensor(np.zeros(3)), [0])  # one sample (C,): an index, not a list
     with pytest.raises(ValueError, match=r"probabilities of shape \(4, 3\)"):
         cross_entropy(logits, np.ones((4, 2)))
 

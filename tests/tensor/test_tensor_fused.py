@@ -81,3 +81,39 @@ def test_cross_entropy_retain_graph_keeps_saved_probs_intact() -> None:
     first = a.grad.copy()
     loss.backward()
     np.testing.assert_allclose(a.grad, 2 * first)
+
+
+_RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize(
+    ("shape", "labels"),
+    [
+        ((5,), np.array(2)),  # one sample, a class index
+        ((5,), _RNG.dirichlet(np.ones(5))),  # one sample, a target row
+        ((3, 4, 6), _RNG.integers(0, 4, (3, 6))),  # a class per position
+        ((3, 4, 2, 2), _RNG.integers(0, 4, (3, 2, 2))),
+        ((3, 4, 2, 2), _RNG.uniform(0, 1, (3, 4, 2, 2))),  # a target per position
+    ],
+    ids=["1d-index", "1d-target", "3d-index", "4d-index", "4d-target"],
+)
+def test_cross_entropy_takes_torchs_other_layouts(shape, labels) -> None:
+    torch = pytest.importorskip("torch")
+    x = _RNG.standard_normal(shape)
+    soft = labels.dtype.kind == "f"
+    t = Tensor(x, requires_grad=True)
+    y = Tensor(labels, requires_grad=True) if soft else labels
+    tt = torch.tensor(x, requires_grad=True)
+    ty = torch.tensor(labels, requires_grad=soft)
+    loss, torch_loss = cross_entropy(t, y), torch.nn.functional.cross_entropy(tt, ty)
+    np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-12)  # was a ValueError
+    loss.backward()
+    torch_loss.backward()
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), atol=1e-12)
+    if soft:
+        np.testing.assert_allclose(y.grad, ty.grad.numpy(), atol=1e-12)
+
+
+def test_cross_entropy_labels_of_the_wrong_layout_name_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"indices of shape \(3, 2\) or targets of shape"):
+        cross_entropy(Tensor(np.zeros((3, 4, 2))), np.zeros((3, 4), dtype=int))

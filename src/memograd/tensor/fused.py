@@ -268,14 +268,43 @@ class CrossEntropySoft(Primitive):
 CROSS_ENTROPY, CROSS_ENTROPY_SOFT = CrossEntropy(), CrossEntropySoft()
 
 
+def _as_rows(logits: Tensor, labels: Any) -> tuple[Tensor, Any]:
+    """PyTorch's other layouts as (B, C) rows: unbatched logits (C,) with a class index or a
+    (C,) target; (N, C, d1, ..., dk) with (N, d1, ..., dk) indices or (N, C, d1, ..., dk)
+    targets, one row per position (so the mean runs over N·d1···dk, as torch's)."""
+    keep = isinstance(labels, Tensor) or type(labels) in STAND_INS
+    lab = labels if keep else xp.asarray(labels)
+    shape, nd = logits.shape, logits.data.ndim
+    if nd == 1:
+        if lab.ndim != 0 and tuple(lab.shape) != shape:
+            raise ValueError(
+                f"cross_entropy: for logits of shape {shape}, `labels` must be one class index "
+                f"or a target of shape {shape}. Received shape={lab.shape}"
+            )
+        return logits.reshape(1, -1), lab.reshape(1, -1) if lab.ndim else lab.reshape(1)
+    order = (0, *range(2, nd), 1)  # the class axis last
+    rows = logits.transpose(*order).reshape(-1, shape[1])
+    if tuple(lab.shape) == shape:
+        return rows, lab.transpose(*order).reshape(-1, shape[1])
+    if tuple(lab.shape) == (shape[0], *shape[2:]):
+        return rows, lab.reshape(-1)
+    raise ValueError(
+        f"cross_entropy: for logits of shape {shape} (N, C, d1, ...), `labels` must be class "
+        f"indices of shape {(shape[0], *shape[2:])} or targets of shape {shape}. "
+        f"Received shape={tuple(lab.shape)}"
+    )
+
+
 def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     """Mean softmax cross-entropy of `logits` (B, C) against `labels`, as one node.
 
     Args:
-        logits: a Tensor of shape (B, C), unnormalized scores.
+        logits: a Tensor of shape (B, C), unnormalized scores; also, as PyTorch, (C,) (one
+            sample) or (N, C, d1, ..., dk) (a score per class at every position).
         labels: class indices of shape (B,) (ints, or integral floats), or target
             probabilities / one-hot rows of shape (B, C) (a Tensor target that requires grad
-            gets a gradient too).
+            gets a gradient too); for the other layouts, indices without the class axis or
+            targets of the logits' shape.
 
     Returns:
         A 0-d Tensor: ``-(1/B) Σ_b Σ_c target[b, c] · log_softmax(logits)[b, c]``.
@@ -290,6 +319,8 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
         raise TypeError(
             f"cross_entropy: `logits` must be a Tensor. Received: {type(logits).__name__}"
         )
+    if logits.data.ndim == 1 or logits.data.ndim >= 3:
+        logits, labels = _as_rows(logits, labels)
     if logits.data.ndim != 2 or logits.data.shape[0] == 0:
         raise ValueError(
             f"cross_entropy: `logits` must have shape (batch, classes) with batch >= 1. "
