@@ -7,7 +7,7 @@ the peers (torch, JAX, the BLAS bound) are measured in the "after" runs only. A 
 median over rounds of the bench's own medians; ratios come from the same rounds.
 
 Run (about 10 minutes on 2 cores with the defaults):
-    python benchmarks/fused_step.py                           # before = f68cc2b, 1 thread
+    python benchmarks/fused_step.py                           # before = 24c7c5b, 1 thread
     python benchmarks/fused_step.py --threads 2 --rounds 3 --before <commit>
 """
 
@@ -25,7 +25,7 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "f68cc2b"  # main before the fusions of issue 17
+BEFORE = "24c7c5b"  # main before the fusions of issue 17
 OURS = ("memograd", "memograd-jit")
 PEERS = ("torch", "jax", "blas-bound")
 

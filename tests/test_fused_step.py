@@ -135,3 +135,18 @@ def test_the_bias_is_the_products_epilogue_and_the_replay_stays_bit_identical() 
     linear = [n for n, op in zip(names, tape.forward_ops, strict=True) if op == "linear"]
     assert linear.count("matmul_add_into") == 2  # the last layer (128·10) is below BLAS' size
     assert "add" not in linear[:-2] and "matmul" not in linear
+
+
+def test_above_the_epilogue_size_the_product_is_numpys_then_the_add(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (NumPy's BLAS build runs large products faster than SciPy's: W4's stay NumPy's.) With
+    # K = 1024 the epilogue would round differently (the bias joins before the last K-block).
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((32, 1024)).astype(np.float32)
+    w = rng.standard_normal((1024, 64)).astype(np.float32)
+    b = rng.standard_normal(64).astype(np.float32)
+    monkeypatch.setattr(_xp_numpy, "EPILOGUE_UP_TO", x.size * 64 - 1)
+    expected = np.matmul(x, w)
+    expected += b
+    np.testing.assert_array_equal(_xp_numpy.matmul_add(x, w, b), expected)
