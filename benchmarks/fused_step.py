@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "24c7c5b"  # main before the fusions of issue 17
 OURS = ("memograd", "memograd-jit")
-PEERS = ("torch", "jax", "blas-bound")
+PEERS = ("jax", "torch", "blas-bound")  # (the order of the ratio columns)
 
 
 def extract_src(commit: str, into: Path) -> Path:

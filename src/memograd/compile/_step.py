@@ -165,7 +165,7 @@ class CompiledStep:
         """Lay the parameters and their gradients out in flat arrays (and a scratch array).
 
         Each parameter's `.data` becomes a view of the flat parameter array (same values),
-        so a plain SGD update is two kernels for the whole model instead of one per
+        so a plain SGD update is one BLAS axpy for the whole model instead of one per
         parameter. Arrays taken from `.data` before this point are no longer the weights.
         """
         self._params = self.model.parameters()
