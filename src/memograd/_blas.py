@@ -2,8 +2,9 @@
 
 NumPy reaches BLAS only through its products. An optimizer step ``p ← p − lr·g`` written
 with NumPy is two passes over memory (``tmp = g·lr``; ``p -= tmp``); BLAS ``axpy`` is one
-(``y ← a·x + y``, read x, read and write y). On W4's 1.86 M float32 parameters, one core, that
-was 0.9 ms against 4.0 ms for the two passes (benchmarks/fused_step.py measures it).
+(``y ← a·x + y``, read x, read and write y). On W4's 1.86 M float32 parameters, one core,
+interleaved, that was 0.52 ms against 1.14 ms for the two passes (the whole step, before and
+after: benchmarks/fused_step.py).
 
 ``axpy`` rounds once per element (a fused multiply-add: OpenBLAS' kernels and their tails
 alike), so ``p − lr·g`` through it is the correctly rounded value, not the NumPy pair's
