@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,26 +59,30 @@ def test_float16_parameters_keep_the_numpy_update() -> None:
     assert p.data.dtype == np.float16 and p.data.tolist() == [0.5] * 4
 
 
-def test_scipy_blas_follows_the_thread_policy() -> None:
-    # A fresh interpreter: SciPy's BLAS has its own pool (today scikit-learn loads it before
-    # the policy is applied at import; `_blas` applies it again when it loads SciPy itself).
-    # The fused passes must run with the products' count, not one thread per core.
+def test_scipy_blas_stays_at_one_thread_beside_numpys() -> None:
+    # A fresh interpreter with the policy at 2 threads: SciPy's BLAS (its own pool, used by
+    # the fused passes) is held at one thread, also after set_num_threads; NumPy's gets 2.
+    # Two pools at 2 threads taking turns would put more threads than cores to work.
     env = {k: v for k, v in os.environ.items() if k != "MEMOGRAD_NUM_THREADS"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, env.get("PYTHONPATH")) if p)
-    env["MEMOGRAD_NUM_THREADS"] = "1"
+    env["MEMOGRAD_NUM_THREADS"] = "2"
     code = (
-        "import memograd as mg, numpy as np; from memograd import _blas;"
+        "import json, memograd as mg, numpy as np, os, scipy; from memograd import _blas;"
         "from threadpoolctl import threadpool_info;"
-        "_blas.axpy(1.0, np.ones(2, np.float32), np.ones(2, np.float32));"
+        "_blas.axpy(1.0, np.ones(2, np.float32), np.ones(2, np.float32)); mg.set_num_threads(2);"
+        "scipy_libs = os.path.dirname(scipy.__file__) + '.libs';"
         "pools = [p for p in threadpool_info() if p['user_api'] == 'blas'];"
-        "print(len({p['filepath'] for p in pools}), sorted({p['num_threads'] for p in pools}))"
+        "print(json.dumps([sorted({p['num_threads'] for p in pools if p['filepath']"
+        ".startswith(scipy_libs)}), sorted({p['num_threads'] for p in pools if 'numpy' in"
+        " p['filepath']}), mg.get_num_threads()]))"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    libraries, counts = done.stdout.split(maxsplit=1)
-    if int(libraries) < 2:
-        pytest.skip("NumPy and SciPy share one BLAS here")
-    assert counts.strip() == "[1]"
+    scipy_pools, numpy_pools, reported = json.loads(done.stdout)
+    if not scipy_pools:
+        pytest.skip("SciPy has no BLAS of its own here")
+    assert scipy_pools == [1]
+    assert numpy_pools == [2] and reported == 2
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

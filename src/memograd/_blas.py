@@ -11,11 +11,11 @@ alike), so ``p − lr·g`` through it is the correctly rounded value, not the Nu
 double rounding. The eager optimizer and the compiled step's flat update both call it, so
 the two stay bit-identical to each other.
 
-SciPy loads a BLAS of its own (its own thread pool). The first call here imports it and
-applies the current thread count of memograd's policy (`memograd._threads`) to it (a no-op
-when it was loaded before the policy was applied, as scikit-learn's import does today), so
-that a fused pass never runs more threads than the products do; `set_num_threads` later
-applies to both libraries.
+SciPy's wheel loads a BLAS of its own, with its own thread pool. The first call here holds
+that pool at one thread, now and after every `set_num_threads` (`memograd._threads`): the
+products keep the policy's count in NumPy's BLAS, and the fused passes never add a second
+pool of spinning workers beside it (at 2 threads on 2 cores the two pools would take turns
+and oversubscribe).
 
 Example:
     >>> import numpy as np
@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -40,14 +41,16 @@ _GEMM: dict[np.dtype[Any], Any] = {}
 
 def _load() -> None:
     """Import SciPy's BLAS once and give it the thread count the policy set for NumPy's."""
+    import scipy
     from scipy.linalg import blas
 
-    n = _threads.get_num_threads()
     _AXPY[np.dtype(np.float32)] = blas.saxpy
     _AXPY[np.dtype(np.float64)] = blas.daxpy
     _GEMM[np.dtype(np.float32)] = blas.sgemm
     _GEMM[np.dtype(np.float64)] = blas.dgemm
-    _threads.set_num_threads(n)  # now covers SciPy's pool too
+    # SciPy's own BLAS (a wheel's scipy.libs), if it has one, runs at one thread (see
+    # `_threads.keep_single_threaded`: two pools taking turns would oversubscribe).
+    _threads.keep_single_threaded(os.path.dirname(scipy.__file__) + ".libs")
 
 
 def axpy_for(dtype: Any) -> Any:

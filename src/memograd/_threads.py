@@ -43,6 +43,36 @@ DEFAULT_THREADS = 1
 # `get_num_threads` reports on these, so a second BLAS loaded later (SciPy's, with its own
 # thread pool) does not hide what memograd's products run with.
 _tracked: set[str] = set()
+# BLAS libraries of their own (SciPy's wheel ships one) that memograd calls only for one-pass
+# kernels (`memograd._blas`: axpy, small products with a bias): kept at ONE thread whatever
+# the policy. Their pool and NumPy's would otherwise take turns, each one's workers spinning
+# while the other's run: more threads than cores at n = 2. One thread also suits what runs
+# there (memory-bound passes; products too small to gain from a second thread).
+_single: set[str] = set()
+
+
+def keep_single_threaded(library_dir: str) -> None:
+    """Hold the BLAS pools loaded from `library_dir` (SciPy's ``scipy.libs``) at one thread,
+    now and after every `set_num_threads` (NumPy's own pool is never held)."""
+    numpy_dir = _numpy_libs()
+    for pool in _blas_pools():
+        path = str(pool.get("filepath"))
+        if path.startswith(library_dir) and not path.startswith(numpy_dir):
+            _single.add(path)
+    _hold_single()
+
+
+def _numpy_libs() -> str:
+    import numpy
+
+    return os.path.dirname(numpy.__file__) + ".libs"
+
+
+def _hold_single() -> None:
+    if _single:
+        from threadpoolctl import ThreadpoolController
+
+        ThreadpoolController().select(filepath=sorted(_single)).limit(limits=1)
 
 
 def _blas_pools() -> list[dict[str, Any]]:
@@ -83,6 +113,7 @@ def set_num_threads(n: int) -> None:
     if not _tracked:
         _tracked.update(str(pool.get("filepath")) for pool in _blas_pools())
     ThreadpoolController().limit(limits=n, user_api="blas")
+    _hold_single()
 
 
 def get_num_threads() -> int:
@@ -91,7 +122,7 @@ def get_num_threads() -> int:
     The largest pool among the BLAS libraries memograd's policy applies to; 1 when NumPy has
     no threaded BLAS.
     """
-    pools = _blas_pools()
+    pools = [p for p in _blas_pools() if str(p.get("filepath")) not in _single]
     mine = [p for p in pools if str(p.get("filepath")) in _tracked] or pools
     return max((int(p.get("num_threads") or 1) for p in mine), default=1)
 
