@@ -73,6 +73,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=100, help="timed steps per block")
     parser.add_argument("--busy", type=int, default=2, help="CPU-bound neighbours (2)")
+    parser.add_argument(
+        "--settle", type=float, default=0.5, help="pause before each case, in seconds (0.5)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the numbers here")
     args = parser.parse_args()
 
@@ -128,6 +131,10 @@ def main() -> None:
 
     def block(load: str) -> None:
         for case, prepare in cases.items():
+            # Let the previous case's idle pool threads stop spinning first: OpenBLAS workers
+            # busy-wait about 0.1 s after their last product and OpenMP's (torch) up to 0.2 s,
+            # so without this pause a case is measured beside its predecessor's threads.
+            time.sleep(args.settle)
             step = prepare()
             for _ in range(5):  # warm-up after switching thread counts
                 step()
