@@ -14,7 +14,6 @@ import memograd as mg
 from memograd import backprop
 from memograd.backprop._cheap_gradient import (
     GW_BOUND,
-    derivative_multiplications,
     evaluation_multiplications,
     tensor_loss,
 )
@@ -73,6 +72,33 @@ def _counted_loss(net: mg.scalar.MLP, x: list[float], y: list[float]) -> tuple[f
     return float(loss), Counted.tally
 
 
+def _counted_local_derivatives(net: mg.scalar.MLP, x: list[float], y: list[float]) -> int:
+    """The multiplications of every local derivative of L, written out on counting floats:
+    σ' = s·(1 − s), tanh' = 1 − t², relu' and linear' by comparison only, and ∂L/∂ŷ = 2(ŷ − y)."""
+    o = [float(v) for v in x]
+    Counted.tally = 0
+    for layer in range(1, net.depth + 1):
+        act = net.layer_activation(layer)
+        nxt = []
+        for j in range(1, net.sizes[layer] + 1):
+            z = net.bias(layer, j).data + sum(
+                net.weight(layer, i, j).data * o[i - 1] for i in range(1, net.sizes[layer - 1] + 1)
+            )
+            if act == "sigmoid":
+                out = Counted(1.0 / (1.0 + math.exp(-z)))
+                _ = out * (1.0 - out)
+            elif act == "tanh":
+                out = Counted(math.tanh(z))
+                _ = 1.0 - out * out
+            else:
+                out = Counted(max(z, 0.0) if act == "relu" else z)
+            nxt.append(float(out))
+        o = nxt
+    for y_k, yhat in zip(y, o, strict=True):
+        _ = 2.0 * (Counted(yhat) - y_k)
+    return Counted.tally
+
+
 @pytest.mark.parametrize("widths", [[2, 2, 2, 1], [3, 4, 2], [2, 5, 3, 2]])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "linear"])
 def test_the_evaluation_count_is_what_running_the_loss_multiplies(widths, activation):
@@ -89,7 +115,9 @@ def test_reverse_mode_is_within_the_griewank_walther_bound_on_the_lesson_network
         widths = list(row.widths)
         swept = backprop.mlp_work(widths, activation)["reverse"].multiplications
         assert row.reverse == row.evaluation + row.local_derivatives + swept
-        assert row.local_derivatives == derivative_multiplications(widths, activation)
+        net = mg.scalar.MLP(widths, activation=activation, seed=0)
+        x, y = [0.3] * widths[0], [0.5] * widths[-1]
+        assert row.local_derivatives == _counted_local_derivatives(net, x, y)
         # the constant: about 3 here, never above G-W's 4-5, whatever the size
         assert 2.0 <= row.reverse_ratio <= GW_BOUND, (widths, row.reverse_ratio)
         # the forward strategy, one sweep per parameter, costs more than reverse
@@ -102,7 +130,6 @@ def test_forward_mode_costs_about_n_evaluations():
         # the evaluation: the work is n evaluations' worth of JVP rules
         assert row.forward_sweeps == row.parameters
         assert row.forward_jvp_rules == row.parameters * row.evaluation_ops
-        assert row.forward_jvp_rules / row.evaluation_ops == row.parameters
 
 
 def test_the_tensor_network_is_the_lessons_mlp():

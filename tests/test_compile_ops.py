@@ -304,6 +304,8 @@ def test_a_label_out_of_range_for_one_hot_raises_at_a_replay_as_eagerly() -> Non
     bad[5] = 3  # after the first step, train_on_batch checks only shapes and dtypes
     with pytest.raises(ValueError, match=r"one_hot: labels must lie in \[0, 3\)"):
         model.train_on_batch(X, bad)
+    step = model._get_train_step()
+    assert step.fallback_reason is None and step.replays >= 1  # raised by the replay
 
 
 @pytest.mark.parametrize("activation", nn.activations.names())

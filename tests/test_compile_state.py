@@ -205,6 +205,8 @@ def test_fit_with_batch_normalization_compiled_equals_eager() -> None:
         warnings.simplefilter("error")
         histories = [m.fit(X, y, epochs=3, batch_size=16, verbose=0).history for m in (eager, jit)]
     assert histories[0] == histories[1]
+    step = jit._get_train_step()
+    assert step.fallback_reason is None and step.replays > 0
     for (name, a), (_, b) in zip(eager.state_dict().items(), jit.state_dict().items(), strict=True):
         np.testing.assert_array_equal(b, a, err_msg=name)
 
