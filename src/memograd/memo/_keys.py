@@ -195,6 +195,14 @@ def values_key(values: Sequence[Any]) -> Hashable:
     return keys[0] if _len(keys) == 1 else _tuple(keys)
 
 
+def unhashable_key_error(k: Any) -> TypeError:
+    """The error for a `key=` function that returned something unhashable."""
+    return TypeError(
+        f"The `key` function given to memoize must return a hashable value. "
+        f"Received: a {type(k).__name__}"
+    )
+
+
 def find_unkeyable(args: Sequence[Any], kwargs: dict[str, Any] | None) -> Unkeyable:
     """Why a call's key could not be hashed: the first argument without a content key."""
     named: list[tuple[int | str, Any]] = list(enumerate(args))

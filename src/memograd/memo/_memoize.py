@@ -31,7 +31,13 @@ from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from memograd._errors import invalid_type
 from memograd.memo._cache import NOINDEX, Store
-from memograd.memo._keys import find_unkeyable, make_key, unkeyable_error, values_key
+from memograd.memo._keys import (
+    find_unkeyable,
+    make_key,
+    unhashable_key_error,
+    unkeyable_error,
+    values_key,
+)
 from memograd.memo._methods import InstanceStores, is_method, method_wrapper
 from memograd.memo._signature import mirror
 from memograd.memo._stats import CacheInfo, Stats
@@ -310,10 +316,7 @@ def _keyed_wrapper(store: Store, key: Callable[..., Hashable]) -> Callable[..., 
         try:
             h = _hash(k)
         except TypeError:
-            raise TypeError(
-                f"The `key` function given to memoize must return a hashable value. "
-                f"Received: a {type(k).__name__}"
-            ) from None
+            raise unhashable_key_error(k) from None
         return find(k, h, NOINDEX, args, kwargs)
 
     return keyed_wrapper

@@ -32,7 +32,13 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from memograd.memo._cache import NOINDEX, Store
-from memograd.memo._keys import Unkeyable, find_unkeyable, make_key, unkeyable_error
+from memograd.memo._keys import (
+    Unkeyable,
+    find_unkeyable,
+    make_key,
+    unhashable_key_error,
+    unkeyable_error,
+)
 from memograd.memo._stats import Stats
 
 _hash = hash  # bound at import: memoized code may replace builtins
@@ -71,10 +77,7 @@ def method_wrapper(
             try:
                 h = _hash(k)
             except TypeError:
-                raise TypeError(
-                    f"The `key` function given to memoize must return a hashable value. "
-                    f"Received: a {type(k).__name__}"
-                ) from None
+                raise unhashable_key_error(k) from None
         else:
             try:
                 k = make_key(args, kwargs, typed)
