@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,fast]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -27,10 +27,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# MEMOGRAD_REQUIRE: the PyTorch and ONNX cross-checks must run here, not be skipped
-# (see tests/conftest.py).
+# MEMOGRAD_REQUIRE: the PyTorch and ONNX cross-checks and MKL's products must run here, not be
+# skipped (see tests/conftest.py).
 pytest: $(STAMP)
-	MEMOGRAD_REQUIRE=torch,onnx,onnxruntime $(BIN)/pytest -n 2 -q
+	MEMOGRAD_REQUIRE=torch,onnx,onnxruntime,mkl $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
 	$(BIN)/memograd bench

@@ -16,6 +16,12 @@ REQUIRED_MODULES = [name for name in os.environ.get("MEMOGRAD_REQUIRE", "").spli
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     for name in REQUIRED_MODULES:
+        if name == "mkl":  # a wheel of shared libraries, no module: memograd must load it
+            from memograd import _mkl
+
+            if not _mkl.available():
+                pytest.exit("MEMOGRAD_REQUIRE names mkl, which memograd cannot load", returncode=3)
+            continue
         try:
             importlib.import_module(name)
         except ImportError as error:

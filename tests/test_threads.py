@@ -19,12 +19,13 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 def _blas_threads() -> list[int]:
     """What the BLAS libraries themselves report (not memograd's own bookkeeping), leaving
-    out a pool held at one thread for the fused passes (SciPy's: tests/test_fused_step.py)."""
+    out a pool held at one thread for the fused passes (SciPy's: tests/test_fused_step.py) and
+    MKL's, sequential by design (memograd._mkl: it serves the one-thread policy only)."""
     held = _threads._single
     return [
         int(p["num_threads"])
         for p in threadpool_info()
-        if p["user_api"] == "blas" and p["filepath"] not in held
+        if p["user_api"] == "blas" and p["filepath"] not in held and p["internal_api"] != "mkl"
     ]
 
 

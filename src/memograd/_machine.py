@@ -53,6 +53,7 @@ def conditions(start: dict[str, Any] | None = None) -> dict[str, Any]:
         >>> sorted(after) == sorted([*before, "load_average_end"])
         True
     """
+    from memograd import _mkl
     from memograd._threads import blas_library, get_num_threads
 
     if start is not None:
@@ -60,6 +61,7 @@ def conditions(start: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "blas_threads": get_num_threads(),
         "blas": blas_library(),
+        "products": _mkl.describe() or "NumPy's BLAS",  # the library memograd's GEMMs call
         "cpus": os.cpu_count(),
         "usable_cpus": usable_cpus(),
         "load_average": load_average(),
@@ -76,6 +78,8 @@ def describe_conditions(c: dict[str, Any]) -> str:
     """
     threads = c.get("blas_threads")
     parts = [f"{threads} BLAS thread{'s' if threads != 1 else ''}"]
+    if c.get("products", "").startswith("MKL"):  # (older records have no such field)
+        parts.append(f"products: {c['products']}")
     if c.get("cpus"):
         parts.append(f"{c['cpus']} CPUs")
     start, end = c.get("load_average"), c.get("load_average_end")

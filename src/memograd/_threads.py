@@ -32,6 +32,7 @@ import os
 import warnings
 from typing import Any
 
+from memograd import _mkl
 from memograd._errors import invalid_type, invalid_value
 
 #: The environment variable read once, when memograd is imported.
@@ -114,6 +115,7 @@ def set_num_threads(n: int) -> None:
         _tracked.update(str(pool.get("filepath")) for pool in _blas_pools())
     ThreadpoolController().limit(limits=n, user_api="blas")
     _hold_single()
+    _mkl.set_threads(n)  # MKL's products (sequential) serve the one-thread policy only
 
 
 def get_num_threads() -> int:

@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from memograd import _mkl
 from memograd.compile._stand_in import Rec, Untraceable, value_of, where_in_user_code
+from memograd.tensor import _xp_numpy
 from memograd.tensor._primitive import Primitive
 
 # The recorder of the trace under way (set by `Recorder.active`): a few namespace functions
@@ -95,6 +97,7 @@ class Recorder:
         self.phase = "forward"
         self.rng_states: dict[int, tuple[Any, Any]] = {}
         self.cache: dict[Any, Any] = {}
+        self.kept: list[np.ndarray] = []  # arrays whose raw pointers a bound kernel holds
 
     @contextmanager
     def active(self) -> Iterator[Recorder]:
@@ -196,6 +199,12 @@ class Recorder:
         func = resolve(kernel.func)
         args = [_bound(resolve(a)) for a in kernel.args]
         kwargs = {k: _bound(resolve(v)) for k, v in kernel.kwargs.items()}
+        lower = _lowering(func) if not kwargs else None
+        if lower is not None:
+            direct = lower(*args)
+            if direct is not None:  # raw pointers: the tape keeps their arrays alive
+                self.kept.extend(a for a in args if isinstance(a, np.ndarray))
+                return direct
         return partial(func, *args, **kwargs)
 
 
@@ -224,6 +233,20 @@ def resolve(x: Any) -> Any:
     if isinstance(x, tuple | list):
         return type(x)(resolve(v) for v in x)
     return x
+
+
+# Kernels with a cheaper form once their arrays are final: the same BLAS call, decided once.
+_LOWERED: dict[Any, Callable[..., Any]] = {
+    _xp_numpy.matmul: _mkl.bound_product,
+    _xp_numpy.matmul_add_into: _mkl.bound_product_add,
+}
+
+
+def _lowering(func: Any) -> Callable[..., Any] | None:
+    try:
+        return _LOWERED.get(func)
+    except TypeError:  # a method of an array (unhashable)
+        return None
 
 
 def _bound(x: Any) -> Any:

@@ -37,6 +37,8 @@ class Tape:
         nbytes: bytes of the buffers this tape allocated (parameter gradients excluded).
         buffers: those buffers.
         forward_ops, backward_ops: the op whose rule emitted each kernel (for profiles).
+        kept: arrays that kernels reach through raw pointers (`memograd._mkl`): held here so
+            they live as long as the tape.
     """
 
     forward: list[Kernel]
@@ -45,6 +47,7 @@ class Tape:
     buffers: list[np.ndarray] = field(default_factory=list)
     forward_ops: list[str] = field(default_factory=list)
     backward_ops: list[str] = field(default_factory=list)
+    kept: list[np.ndarray] = field(default_factory=list)
 
     def run_forward(self) -> None:
         """Run the forward kernels (the loss buffer holds the loss afterwards)."""

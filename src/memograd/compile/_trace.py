@@ -172,6 +172,7 @@ def trace(
         buffers,
         [k.op for k in forward],
         [k.op for k in backward],
+        kept=recorder.kept,
     )
     states = list(recorder.rng_states.values())
     return Trace(tape, inputs, labels, resolve(loss.data), resolve(outputs.data), trained, states)

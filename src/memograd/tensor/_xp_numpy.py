@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _blas
+from .. import _blas, _mkl
 from ._backend import xp as _np
 
 abs = _np.abs
@@ -55,7 +55,7 @@ less_equal = _np.less_equal
 log = _np.log
 log1p = _np.log1p
 logical_and = _np.logical_and
-matmul = _np.matmul
+matmul = _mkl.matmul  # NumPy's, or MKL's GEMM where it is installed and applies (`_mkl`)
 maximum = _np.maximum
 prod = _np.prod
 sign = _np.sign
@@ -149,11 +149,14 @@ def matmul_add(x: Any, w: Any, b: Any) -> Any:
 def matmul_add_into(x: Any, w: Any, b: Any, out: Any) -> Any:
     """`matmul_add` written into `out` (the compiled step's kernel: the same arithmetic).
 
-    The bias rows first, then the product accumulated onto them by BLAS (one rounding of
+    The bias rows first, then the product accumulated onto them by BLAS: MKL's where it
+    applies, else SciPy's OpenBLAS (one rounding of
     bias + Σ per K-block, as torch's ``addmm``); NumPy's product then an add where BLAS
     cannot (another dtype, mixed dtypes) and above `EPILOGUE_UP_TO`. The choice depends on
     shapes and dtypes only, so an eager call and a replayed kernel round alike.
     """
+    if _mkl.matmul_add_into(x, w, b, out):  # where MKL's GEMM applies (`memograd._mkl`)
+        return out
     if x.shape[0] * x.shape[1] * w.shape[1] <= EPILOGUE_UP_TO:
         _np.copyto(out, b)
         if _blas.gemm_add(x, w, out):

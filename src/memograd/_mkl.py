@@ -1,0 +1,241 @@
+"""Matrix products through Intel MKL's GEMM, when the optional `mkl` wheel is installed.
+
+NumPy's wheels multiply matrices with OpenBLAS. On the Xeon these benchmarks run on (one
+thread, AVX-512), MKL's sgemm is faster at every size the workloads use (median of 200
+interleaved calls, µs, load 1.9, `benchmarks/gemm_libraries.py`):
+
+=========================  ========  =====
+product                    OpenBLAS   MKL
+=========================  ========  =====
+128×64 @ 64×128               19.4    16.0
+128×128 @ 128×128ᵀ            39.8    29.9
+256×1024 @ 1024×1024        3812.9  3395.6
+256×1024 @ 1024×10           117.9    70.0
+=========================  ========  =====
+
+The small products are the compiled W2/W3 steps' time (28 of W3's products are 128³): no
+fusion of the elementwise passes around them reaches JAX's step while they run at OpenBLAS'
+speed. So memograd's own products (`memograd.tensor._xp_numpy.matmul` and `matmul_add`, which
+every op definition, the eager step and the compiled tape call alike) go to MKL's
+``cblas_?gemm`` through ctypes when:
+
+- the library loads (``pip install memograd[fast]``; Linux/Windows x86-64) and
+  ``MEMOGRAD_GEMM`` is not ``openblas``;
+- the thread policy is one thread (the default, `memograd._threads`). MKL runs in its
+  sequential layer, so no second OpenMP runtime is loaded beside PyTorch's; with more threads
+  the products go to NumPy's threaded OpenBLAS, as before;
+- both operands are float32 or float64 matrices of one dtype that BLAS can read as they lie
+  (C- or F-ordered, or rows at a stride: transposes are flags), with at least `MKL_FROM`
+  multiply-adds (below, NumPy's dispatch is cheaper than a ctypes call).
+
+Everything else is NumPy's product. The choice depends on shapes, dtypes, layouts and the
+thread count only, so an eager call and a replayed kernel make the same call and round alike.
+MKL's results differ from OpenBLAS' in the last bits (another summation order), as PyTorch's
+(MKL) differ from NumPy's.
+
+Example:
+    >>> import numpy as np
+    >>> a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> matmul(a, a.T).tolist()
+    [[5.0, 14.0], [14.0, 50.0]]
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The environment variable that turns MKL off (``MEMOGRAD_GEMM=openblas``).
+ENV_VAR = "MEMOGRAD_GEMM"
+#: Products with fewer multiply-adds stay with NumPy (64³: W1's and the 10-class layers').
+MKL_FROM = 1 << 18
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+_gemm: dict[np.dtype[Any], Any] = {}
+_state = {"loaded": False, "threads_ok": True}
+
+
+def _library_path() -> Path | None:
+    """Where the `mkl` wheel put ``libmkl_rt`` (None if it is not installed)."""
+    from importlib import metadata
+
+    try:
+        files = metadata.files("mkl") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if f.name.startswith(("libmkl_rt.so", "mkl_rt")) and not f.name.endswith(".lib"):
+            path = Path(str(f.locate())).resolve()
+            if path.exists():
+                return path
+    return None
+
+
+def _load() -> None:
+    """Load MKL once (sequential layer, LP64) and declare its two GEMMs; quietly skip it
+    when it is absent, turned off, or not loadable here."""
+    _state["loaded"] = True
+    if os.environ.get(ENV_VAR, "").strip().lower() == "openblas":
+        return
+    path = _library_path()
+    if path is None or sys.maxsize < 2**32:
+        return
+    try:
+        lib = ctypes.CDLL(str(path))
+        # Before any other MKL call: no OpenMP runtime (PyTorch brings its own).
+        lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
+    except (OSError, AttributeError):
+        return
+    i, p = ctypes.c_int, ctypes.c_void_p
+    for dtype, name, scalar in (
+        (_FLOATS[0], "cblas_sgemm", ctypes.c_float),
+        (_FLOATS[1], "cblas_dgemm", ctypes.c_double),
+    ):
+        f = getattr(lib, name)
+        f.argtypes = [i, i, i, i, i, i, scalar, p, i, p, i, scalar, p, i]
+        f.restype = None
+        _gemm[dtype] = f
+
+
+def available() -> bool:
+    """Whether MKL is loaded (the wheel installed and not turned off)."""
+    if not _state["loaded"]:
+        _load()
+    return bool(_gemm)
+
+
+def describe() -> str | None:
+    """``MKL 2026.2.1`` when memograd's products use MKL now, else None (NumPy's BLAS)."""
+    if not (available() and _state["threads_ok"]):
+        return None
+    from importlib import metadata
+
+    return f"MKL {metadata.version('mkl')}"
+
+
+def set_threads(n: int) -> None:
+    """Called by the thread policy: MKL (sequential) serves one-thread policies only."""
+    _state["threads_ok"] = n == 1
+
+
+def _operand(m: np.ndarray) -> tuple[int, int] | None:
+    """(transpose flag, leading dimension) reading `m` as it lies, or None if BLAS cannot."""
+    rows, cols = m.shape
+    size = m.itemsize
+    s0, s1 = m.strides
+    if (s1 == size or cols == 1) and s0 % size == 0 and s0 // size >= max(cols, 1):
+        return _NO_TRANS, s0 // size
+    if (s0 == size or rows == 1) and s1 % size == 0 and s1 // size >= max(rows, 1):
+        return _TRANS, s1 // size
+    return None
+
+
+def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
+    """``out ← a @ b + beta · out`` as a bound MKL call (a `functools.partial` of the ctypes
+    function with its pointers), or None where the product stays with NumPy."""
+    if not (_state["threads_ok"] and (_gemm or (not _state["loaded"] and available()))):
+        return None
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or type(out) is not np.ndarray:
+        return None
+    if a.ndim != 2 or b.ndim != 2 or out.ndim != 2:
+        return None
+    f = _gemm.get(out.dtype)
+    m, k = a.shape
+    n = b.shape[1]
+    if (
+        f is None
+        or a.dtype != out.dtype
+        or b.dtype != out.dtype
+        or b.shape[0] != k
+        or out.shape != (m, n)
+        or m * k * n < MKL_FROM
+        or not out.flags.c_contiguous
+        or not out.flags.writeable
+        or not (a.flags.aligned and b.flags.aligned and out.flags.aligned)
+        or np.may_share_memory(out, a)
+        or np.may_share_memory(out, b)
+    ):
+        return None
+    ta, tb = _operand(a), _operand(b)
+    if ta is None or tb is None:
+        return None
+    return partial(
+        f, _ROW_MAJOR, ta[0], tb[0], m, n, k, 1.0,
+        a.ctypes.data, ta[1], b.ctypes.data, tb[1], beta, out.ctypes.data, max(n, 1),
+    )  # fmt: skip
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """``a @ b`` (NumPy's `matmul` semantics), through MKL where the module docstring says."""
+    if (
+        _state["threads_ok"]
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.ndim == 2
+        and b.ndim == 2
+        and a.shape[0] * a.shape[1] * b.shape[-1] >= MKL_FROM
+        and (_gemm or (not _state["loaded"] and available()))
+    ):
+        target = np.empty((a.shape[0], b.shape[1]), a.dtype) if out is None else out
+        call = gemm_call(a, b, target, 0.0)
+        if call is not None:
+            call()
+            return target
+    return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+def matmul_add_into(x: Any, w: Any, b: Any, out: Any) -> bool:
+    """``out ← x @ w + b`` (the bias rows first, the product accumulated onto them, beta 1)
+    through MKL; False, doing nothing, where it does not apply."""
+    call = gemm_call(x, w, out, 1.0)
+    if call is None:
+        return False
+    np.copyto(out, b)
+    call()
+    return True
+
+
+def _bias_then_product(copy_bias: Any, product: Any) -> None:
+    copy_bias()
+    product()
+
+
+def bound_product(a: Any, b: Any, out: Any) -> Any:
+    """The compiled tape's kernel for ``matmul(a, b, out)`` over its final arrays: the MKL
+    call `matmul` would make, with its pointers bound (None where it would use NumPy).
+
+    Deciding once instead of at every replay saves about 3 µs of a 128³ product's 26. The
+    caller keeps the arrays alive for as long as the kernel may run.
+    """
+    return gemm_call(a, b, out, 0.0)
+
+
+def bound_product_add(x: Any, w: Any, b: Any, out: Any) -> Any:
+    """As `bound_product`, for `matmul_add_into`: the bias copy, then the bound GEMM."""
+    call = gemm_call(x, w, out, 1.0)
+    if call is None:
+        return None
+    return partial(_bias_then_product, partial(np.copyto, out, b), call)
+
+
+__all__ = [
+    "ENV_VAR",
+    "MKL_FROM",
+    "available",
+    "bound_product",
+    "bound_product_add",
+    "describe",
+    "gemm_call",
+    "matmul",
+    "matmul_add_into",
+    "set_threads",
+]

@@ -1,0 +1,165 @@
+"""Products through MKL's GEMM (memograd._mkl): which products go there, that they are right
+in every layout MKL reads, that everything else is NumPy's product bit for bit, and that the
+compiled tape calls MKL directly yet stays bit-identical to the eager step."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import memograd as mg
+from memograd import _mkl
+from memograd._machine import describe_conditions
+from memograd.tensor import _xp_numpy
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+pytestmark = pytest.mark.skipif(
+    not _mkl.available(), reason="MKL is not installed (`pip install memograd[fast]`)"
+)
+
+
+def _layouts(rng: np.random.Generator, rows: int, cols: int, dtype: type) -> dict[str, np.ndarray]:
+    """The same (rows, cols) values laid out in the three ways BLAS reads without a copy."""
+    values = rng.standard_normal((rows, cols)).astype(dtype)
+    wide = np.zeros((rows, cols + 7), dtype)
+    wide[:, :cols] = values
+    return {
+        "C": values,
+        "F": np.asfortranarray(values),
+        "row stride": wide[:, :cols],  # rows at a stride longer than a row
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("left", ["C", "F", "row stride"])
+@pytest.mark.parametrize("right", ["C", "F", "row stride"])
+def test_every_layout_mkl_reads_gives_the_product(dtype: type, left: str, right: str) -> None:
+    rng = np.random.default_rng(0)
+    a = _layouts(rng, 96, 80, dtype)[left]
+    b = _layouts(rng, 80, 72, dtype)[right]
+    out = np.empty((96, 72), dtype)
+    assert _mkl.gemm_call(a, b, out, 0.0) is not None  # this product is MKL's
+    result = _mkl.matmul(a, b)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(result, exact, rtol=tolerance, atol=tolerance)
+    assert result.dtype == dtype and result.flags.c_contiguous
+
+
+def test_the_bias_epilogue_adds_the_bias_once() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((128, 64)).astype(np.float32)
+    w = rng.standard_normal((64, 128)).astype(np.float32)
+    b = rng.standard_normal(128).astype(np.float32)
+    out = np.full((128, 128), np.nan, np.float32)  # whatever `out` held is overwritten
+    assert _mkl.matmul_add_into(x, w, b, out)
+    exact = x.astype(np.float64) @ w.astype(np.float64) + b
+    np.testing.assert_allclose(out, exact, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(_xp_numpy.matmul_add(x, w, b), out)  # the namespace's call
+
+
+def _numpy_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(2)
+    big = rng.standard_normal((128, 128))
+    return {
+        "below MKL_FROM": (big[:32, :32].copy(), big[:32, :32].copy()),
+        "integers": (np.arange(128 * 128).reshape(128, 128), np.eye(128, dtype=np.int64)),
+        "mixed dtypes": (big.astype(np.float32), big),
+        "a stack of matrices": (np.stack([big, big]), big),
+        "a vector": (big, big[0].copy()),
+        "columns at a stride": (big[:, ::2], big[:64]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_numpy_cases()))
+def test_what_mkl_does_not_take_is_numpys_product_bit_for_bit(case: str) -> None:
+    a, b = _numpy_cases()[case]
+    np.testing.assert_array_equal(_mkl.matmul(a, b), np.matmul(a, b))
+
+
+def test_an_out_overlapping_an_operand_is_left_to_numpy() -> None:
+    a = np.random.default_rng(3).standard_normal((128, 128)).astype(np.float32)
+    expected = np.matmul(a, a.copy())
+    assert _mkl.gemm_call(a, a.copy(), a, 0.0) is None  # MKL would read what it overwrites
+    np.testing.assert_array_equal(_mkl.matmul(a, a.copy(), out=a), expected)
+
+
+def test_more_threads_give_the_products_back_to_numpy() -> None:
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 128, 128)).astype(np.float32)
+    before = mg.get_num_threads()
+    try:
+        mg.set_num_threads(2)
+        assert _mkl.describe() is None
+        np.testing.assert_array_equal(_mkl.matmul(a, b), np.matmul(a, b))
+        mg.set_num_threads(1)
+        assert _mkl.describe() is not None and _mkl.gemm_call(a, b, b.copy(), 0.0) is not None
+    finally:
+        mg.set_num_threads(before)
+
+
+def test_memograd_gemm_openblas_turns_mkl_off() -> None:
+    code = "from memograd import _mkl; print(_mkl.available(), _mkl.describe())"
+    env = dict(os.environ, PYTHONPATH=SRC, MEMOGRAD_GEMM="openblas")
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "None"]
+
+
+def test_conditions_name_mkl_when_products_use_it() -> None:
+    line = describe_conditions(
+        {"blas_threads": 1, "cpus": 2, "products": _mkl.describe(), "load_average": [0.5]}
+    )
+    assert f"products: MKL {_mkl.describe().split()[-1]}" in line  # type: ignore[union-attr]
+
+
+def test_gradients_through_mkl_products_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((128, 96))
+    w = rng.standard_normal((96, 80))
+    b = rng.standard_normal(80)
+    assert _mkl.gemm_call(x, w, np.empty((128, 80)), 0.0) is not None
+    tw, tb = mg.Tensor(w, requires_grad=True), mg.Tensor(b, requires_grad=True)
+    loss = (mg.tensor.functional.linear(mg.Tensor(x), tw, tb, activation="tanh") ** 2).sum()
+    loss.backward()
+    pw = torch.tensor(w, requires_grad=True)
+    pb = torch.tensor(b, requires_grad=True)
+    ref = (torch.tanh(torch.tensor(x) @ pw + pb) ** 2).sum()
+    ref.backward()
+    np.testing.assert_allclose(float(loss.data), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(tw.grad, pw.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(tb.grad, pb.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_the_compiled_tape_calls_mkl_directly_and_equals_eager() -> None:
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((128, 64)).astype(np.float32)
+    y = rng.integers(0, 10, size=128)
+    models = []
+    for jit in (False, True):
+        hidden = [mg.nn.Dense(128, activation="relu") for _ in range(2)]
+        model = mg.nn.Sequential([*hidden, mg.nn.Dense(10)], seed=0)
+        model.compile(loss="cross_entropy", optimizer=mg.optim.SGD(0.05), jit_compile=jit)
+        models.append(model)
+    eager, jit = models
+    for _ in range(5):
+        assert eager.train_on_batch(X, y) == jit.train_on_batch(X, y)
+    for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+    step = jit._get_train_step()
+    assert step.fallback_reason is None
+    tape = step.trace_for(X.shape).tape
+    names = [getattr(k, "func", k).__name__ for k in tape.forward + tape.backward]
+    assert names.count("_bias_then_product") == 2  # the two 128-wide layers' forward
+    assert names.count("cblas_sgemm") == 3  # their weight gradients and one input gradient
+    # The kernels hold raw pointers: the tape keeps every array they point into.
+    kept = {id(a) for a in tape.kept}
+    assert all(id(p.data) in kept for p in jit.parameters()[:4])
