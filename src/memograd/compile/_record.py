@@ -238,6 +238,7 @@ def resolve(x: Any) -> Any:
 # Kernels with a cheaper form once their arrays are final: the same BLAS call, decided once.
 _LOWERED: dict[Any, Callable[..., Any]] = {
     _xp_numpy.matmul: _mkl.bound_product,
+    _xp_numpy.dot: _mkl.bound_product,
     _xp_numpy.matmul_add_into: _mkl.bound_product_add,
 }
 
