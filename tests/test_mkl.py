@@ -172,3 +172,29 @@ def test_the_compiled_tape_calls_mkl_directly_and_equals_eager() -> None:
     # The kernels hold raw pointers: the tape keeps every array they point into.
     kept = {id(a) for a in tape.kept}
     assert all(id(p.data) in kept for p in jit.parameters()[:4])
+
+
+@pytest.mark.parametrize("shape", [(128, 128, 128), (128, 10, 128), (128, 128, 10), (64, 96, 80)])
+@pytest.mark.parametrize("left", ["C", "F", "row stride"])
+def test_an_eager_product_and_a_bound_kernel_make_the_same_call(
+    shape: tuple[int, int, int], left: str
+) -> None:
+    m, k, n = shape
+    rng = np.random.default_rng(7)
+    a = _layouts(rng, m, k, np.float32)[left]
+    b = _layouts(rng, k, n, np.float32)["F"]
+    out = np.full((m, n), np.nan, np.float32)
+    kernel = _mkl.bound_product(a, b, out)
+    assert kernel is not None
+    kernel()
+    np.testing.assert_array_equal(_mkl.matmul(a, b), out)  # every bit
+    np.testing.assert_array_equal(_mkl.dot(a, b), out)
+
+
+def test_an_unaligned_operand_is_numpys_product() -> None:
+    raw = np.zeros(128 * 128 * 4 + 1, np.uint8)
+    a = raw[1:].view(np.float32).reshape(128, 128)  # one byte off a float's alignment
+    a[...] = np.random.default_rng(8).standard_normal((128, 128))
+    b = np.eye(128, dtype=np.float32)
+    assert not a.flags.aligned
+    np.testing.assert_array_equal(_mkl.matmul(a, b), np.matmul(a, b))

@@ -217,23 +217,69 @@ def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
     )  # fmt: skip
 
 
+def _plan(a: np.ndarray, b: np.ndarray) -> Any:
+    """How `a @ b` into a fresh C-ordered array runs: ``(call, shape)`` where
+    ``call(pa, pb, pc)`` is MKL's product on raw pointers, or None (NumPy's product).
+
+    The same decision `gemm_call` makes for those operands and such an output, so an eager
+    product and a tape's bound kernel make the same call."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.shape[1] != b.shape[0]:
+        return None
+    m, k = a.shape
+    n = b.shape[1]
+    f = _gemm.get(a.dtype)
+    if f is None or m * k * n < MKL_FROM:
+        return None
+    ta, tb = _operand(a), _operand(b)
+    if ta is None or tb is None:
+        return None
+    jit = _jit_kernel(a.dtype, (ta[0], tb[0], m, n, k, ta[1], tb[1], max(n, 1)), 0.0)
+    if jit is not None:
+        return partial(jit[0], jit[1]), (m, n)
+    (trans_a, lda), (trans_b, ldb) = ta, tb
+
+    def call(pa: int, pb: int, pc: int) -> None:
+        f(_ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, max(n, 1))
+
+    return call, (m, n)
+
+
+# Eager products' plans by operand dtypes, shapes and strides (a model has a few dozen).
+_plans: dict[tuple[Any, ...], Any] = {}
+_MAX_PLANS = 4096
+
+
 def _product(a: Any, b: Any, out: Any) -> Any:
     """``a @ b`` into `out` (or a new array) through MKL, or None where it does not apply."""
-    if (
+    if not (
         _state["threads_ok"]
         and type(a) is np.ndarray
         and type(b) is np.ndarray
-        and a.ndim == 2
-        and b.ndim == 2
-        and a.shape[0] * a.shape[1] * b.shape[-1] >= MKL_FROM
         and (_gemm or (not _state["loaded"] and available()))
     ):
-        target = np.empty((a.shape[0], b.shape[1]), a.dtype) if out is None else out
-        call = gemm_call(a, b, target, 0.0)
-        if call is not None:
-            call()
-            return target
-    return None
+        return None
+    if out is not None:  # (rare: the ops' products are fresh; a tape binds its own kernels)
+        call = gemm_call(a, b, out, 0.0)
+        if call is None:
+            return None
+        call()
+        return out
+    key = (a.dtype, a.shape, a.strides, b.dtype, b.shape, b.strides)
+    plan = _plans.get(key, _plans)  # `_plans` itself: the miss sentinel
+    if plan is _plans:
+        plan = _plan(a, b)
+        if len(_plans) < _MAX_PLANS:
+            _plans[key] = plan
+    if plan is None:
+        return None
+    pa, pb = a.ctypes.data, b.ctypes.data
+    size = a.itemsize
+    if pa % size or pb % size:  # unaligned (a view into bytes): NumPy copes, BLAS may not
+        return None
+    call, shape = plan
+    target = np.empty(shape, a.dtype)
+    call(pa, pb, target.ctypes.data)
+    return target
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
