@@ -349,3 +349,27 @@ def test_torch_worker_runs_with_memograds_thread_count(threads: str) -> None:
     record = json.loads(done.stdout)
     assert record["threads"] == int(threads) and record["note"] == f"{threads} threads"
     assert record["conditions"]["blas_threads"] == int(threads)
+
+
+def test_without_threads_jax_alone_is_pinned_to_the_policys_cpu_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # XLA has no thread-count setting; the CPUs it may run on are its pool size. Left free it
+    # would run W4 on two cores against memograd's and torch's one thread.
+    from memograd.bench import _runner
+
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, '{"status": "ok"}', "")
+
+    monkeypatch.setattr(_runner.subprocess, "run", fake_run)
+    call = _runner.subprocess_worker(steps=1, warmup=0, seed=0)
+    for engine in ("jax", "memograd", "torch"):
+        assert call(engine, "W1") == {"status": "ok"}
+    cpus = [c[c.index("--cpus") + 1] if "--cpus" in c else None for c in commands]
+    assert cpus == [str(memograd.get_num_threads()), None, None]
+    commands.clear()
+    _runner.subprocess_worker(steps=1, warmup=0, seed=0, threads=2)("memograd", "W1")
+    assert commands[0][commands[0].index("--cpus") + 1] == "2"  # --threads pins every engine

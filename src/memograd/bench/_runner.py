@@ -20,7 +20,7 @@ import memograd
 from memograd._errors import invalid_value
 from memograd._machine import conditions
 from memograd._progress import progress
-from memograd._threads import ENV_VAR
+from memograd._threads import ENV_VAR, get_num_threads
 from memograd.bench._engines import ENGINES, parse_engines
 from memograd.bench._machine import machine_info
 from memograd.bench._results import (
@@ -76,6 +76,11 @@ def subprocess_worker(
 ) -> WorkerCall:
     """A WorkerCall that runs `python -m memograd.bench._worker` and parses its JSON line."""
     env = worker_environment(threads)
+    # JAX has no thread-count setting: XLA sizes its pool from the CPUs it may run on. Without
+    # --threads, the other engines run under memograd's policy (torch set to the same count),
+    # so JAX is pinned to that many CPUs: a 1-thread step against a 2-thread one would
+    # measure the thread count, not the engine.
+    policy = get_num_threads()
 
     def call(engine: str, workload: str) -> Record:
         command = [sys.executable, "-m", "memograd.bench._worker", "--engine", engine]
@@ -83,8 +88,9 @@ def subprocess_worker(
         command += ["--seed", str(seed)]
         if workloads_file is not None:  # else the worker reads the packaged file too
             command += ["--workloads-file", str(workloads_file)]
-        if threads is not None:
-            command += ["--cpus", str(threads)]
+        cpus = threads if threads is not None else (policy if engine == "jax" else None)
+        if cpus is not None:
+            command += ["--cpus", str(cpus)]
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=timeout, env=env, check=False

@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="give every engine N threads (memograd's policy, OpenMP/OpenBLAS/MKL, torch) "
         "and pin each worker to N CPUs (holds XLA too); default: memograd's policy "
-        "($MEMOGRAD_NUM_THREADS, else 1 BLAS thread) for NumPy and torch alike",
+        "($MEMOGRAD_NUM_THREADS, else 1 BLAS thread) for NumPy and torch alike, and JAX pinned "
+        "to that many CPUs",
     )
     parser.add_argument("--plot", metavar="PNG", default=None, help="write a bar chart here")
     parser.add_argument(
