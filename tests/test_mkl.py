@@ -198,3 +198,29 @@ def test_an_unaligned_operand_is_numpys_product() -> None:
     b = np.eye(128, dtype=np.float32)
     assert not a.flags.aligned
     np.testing.assert_array_equal(_mkl.matmul(a, b), np.matmul(a, b))
+
+
+def test_a_compiled_step_retraces_when_more_threads_hand_products_to_numpy() -> None:
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((128, 64)).astype(np.float32)
+    y = rng.integers(0, 10, size=128)
+    models = []
+    for jit in (False, True):
+        model = mg.nn.Sequential([mg.nn.Dense(128, activation="relu"), mg.nn.Dense(10)], seed=0)
+        model.compile(loss="cross_entropy", optimizer=mg.optim.SGD(0.05), jit_compile=jit)
+        models.append(model)
+    eager, jit = models
+    before = mg.get_num_threads()
+    try:
+        for threads in (1, 2, 1):
+            mg.set_num_threads(threads)
+            for _ in range(2):
+                assert eager.train_on_batch(X, y) == jit.train_on_batch(X, y)
+        step = jit._get_train_step()
+        assert step.traces == 2  # one per products library, the MKL one reused at the end
+        tapes = [entry.tape for entry in step._cache.values() if entry is not None]
+        assert sorted(any(_mkl.calls_mkl(k) for k in t.forward) for t in tapes) == [False, True]
+    finally:
+        mg.set_num_threads(before)
+    for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)

@@ -161,6 +161,11 @@ def describe() -> str | None:
     return f"MKL {metadata.version('mkl')}"
 
 
+def in_use() -> bool:
+    """Whether products that qualify go to MKL now (loaded, and the policy is one thread)."""
+    return _state["threads_ok"] and available()
+
+
 def set_threads(n: int) -> None:
     """Called by the thread policy: MKL (sequential) serves one-thread policies only."""
     _state["threads_ok"] = n == 1
@@ -352,6 +357,7 @@ __all__ = [
     "describe",
     "dot",
     "gemm_call",
+    "in_use",
     "matmul",
     "matmul_add_into",
     "set_threads",

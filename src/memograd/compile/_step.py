@@ -1,7 +1,8 @@
 """`CompiledStep`: the `jit_compile=True` training step — trace once per shape, then replay.
 
 The traces are kept in an explicit dict keyed by ``(x.shape, x.dtype, y.shape, y.dtype,
-model.modes())`` (the last: the modules' training flags): memoization again, of a whole step
+model.modes(), products)`` (the modules' training flags, and whether MKL takes the products
+now): memoization again, of a whole step
 this time. A full batch and the smaller last batch of an
 epoch get a trace each; every later step with a known key only copies the batch into the
 trace's input buffers and runs its kernels.
@@ -43,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from memograd import _mkl
 from memograd.compile._record import Untraceable
 from memograd.compile._tape import straight_line
 from memograd.compile._trace import Trace, Trainable, self_check, trace
@@ -91,7 +93,9 @@ class CompiledStep:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         # The modules' training flags too: a layer put in eval() after a trace (a frozen
         # BatchNormalization, a Dropout turned off) computes something else.
-        key = (x.shape, x.dtype, y.shape, y.dtype, self._modes())
+        # And whether products go to MKL now (`memograd._mkl`: one-thread policy only): a tape
+        # binds its products, so after `set_num_threads(2)` a new trace makes NumPy's calls.
+        key = (x.shape, x.dtype, y.shape, y.dtype, self._modes(), _mkl.in_use())
         entry = self._cache.get(key, self)  # `self` as the miss sentinel
         if entry is self:
             return self._trace_and_step(key, x, y)
