@@ -139,17 +139,23 @@ def test_gradients_through_mkl_products_match_torch() -> None:
     np.testing.assert_allclose(tb.grad, pb.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
-def test_the_compiled_tape_calls_mkl_directly_and_equals_eager() -> None:
-    rng = np.random.default_rng(6)
+def _twins(hidden: int, seed: int) -> tuple[np.ndarray, np.ndarray, mg.nn.Model, mg.nn.Model]:
+    """A batch (128 rows, 64 features, 10 classes) and two equal models of `hidden` 128-wide
+    ReLU layers, eager and compiled."""
+    rng = np.random.default_rng(seed)
     X = rng.standard_normal((128, 64)).astype(np.float32)
     y = rng.integers(0, 10, size=128)
     models = []
     for jit in (False, True):
-        hidden = [mg.nn.Dense(128, activation="relu") for _ in range(2)]
-        model = mg.nn.Sequential([*hidden, mg.nn.Dense(10)], seed=0)
+        layers = [mg.nn.Dense(128, activation="relu") for _ in range(hidden)]
+        model = mg.nn.Sequential([*layers, mg.nn.Dense(10)], seed=0)
         model.compile(loss="cross_entropy", optimizer=mg.optim.SGD(0.05), jit_compile=jit)
         models.append(model)
-    eager, jit = models
+    return X, y, models[0], models[1]
+
+
+def test_the_compiled_tape_calls_mkl_directly_and_equals_eager() -> None:
+    X, y, eager, jit = _twins(hidden=2, seed=6)
     for _ in range(5):
         assert eager.train_on_batch(X, y) == jit.train_on_batch(X, y)
     for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
@@ -201,15 +207,7 @@ def test_an_unaligned_operand_is_numpys_product() -> None:
 
 
 def test_a_compiled_step_retraces_when_more_threads_hand_products_to_numpy() -> None:
-    rng = np.random.default_rng(9)
-    X = rng.standard_normal((128, 64)).astype(np.float32)
-    y = rng.integers(0, 10, size=128)
-    models = []
-    for jit in (False, True):
-        model = mg.nn.Sequential([mg.nn.Dense(128, activation="relu"), mg.nn.Dense(10)], seed=0)
-        model.compile(loss="cross_entropy", optimizer=mg.optim.SGD(0.05), jit_compile=jit)
-        models.append(model)
-    eager, jit = models
+    X, y, eager, jit = _twins(hidden=1, seed=9)
     before = mg.get_num_threads()
     try:
         for threads in (1, 2, 1):

@@ -256,11 +256,16 @@ _MAX_PLANS = 4096
 
 def _product(a: Any, b: Any, out: Any) -> Any:
     """``a @ b`` into `out` (or a new array) through MKL, or None where it does not apply."""
-    if not (
-        _state["threads_ok"]
-        and type(a) is np.ndarray
-        and type(b) is np.ndarray
-        and (_gemm or (not _state["loaded"] and available()))
+    # Cheapest rejections first: most small products of a step (W1's, a bias gradient's
+    # ones @ g) leave after these few attribute reads.
+    if (
+        type(a) is not np.ndarray
+        or type(b) is not np.ndarray
+        or a.ndim != 2
+        or b.ndim != 2
+        or a.shape[0] * a.shape[1] * b.shape[1] < MKL_FROM
+        or not _state["threads_ok"]
+        or not (_gemm or (not _state["loaded"] and available()))
     ):
         return None
     if out is not None:  # (rare: the ops' products are fresh; a tape binds its own kernels)

@@ -201,10 +201,13 @@ class Recorder:
         kwargs = {k: _bound(resolve(v)) for k, v in kernel.kwargs.items()}
         lower = _lowering(func) if not kwargs else None
         if lower is not None:
-            direct = lower(*args)
+            bound, plain = lower
+            direct = bound(*args)
             if direct is not None:  # raw pointers: the tape keeps their arrays alive
                 self.kept.extend(a for a in args if isinstance(a, np.ndarray))
                 return direct
+            if plain is not None:  # the NumPy call the function would make, made directly
+                return partial(plain, *args)
         return partial(func, *args, **kwargs)
 
 
@@ -235,15 +238,16 @@ def resolve(x: Any) -> Any:
     return x
 
 
-# Kernels with a cheaper form once their arrays are final: the same BLAS call, decided once.
-_LOWERED: dict[Any, Callable[..., Any]] = {
-    _xp_numpy.matmul: _mkl.bound_product,
-    _xp_numpy.dot: _mkl.bound_product,
-    _xp_numpy.matmul_add_into: _mkl.bound_product_add,
+# Kernels with a cheaper form once their arrays are final, decided once instead of at every
+# replay: (the MKL call bound to its pointers, or None; else the NumPy function to call).
+_LOWERED: dict[Any, tuple[Callable[..., Any], Any]] = {
+    _xp_numpy.matmul: (_mkl.bound_product, np.matmul),
+    _xp_numpy.dot: (_mkl.bound_product, np.dot),
+    _xp_numpy.matmul_add_into: (_mkl.bound_product_add, None),
 }
 
 
-def _lowering(func: Any) -> Callable[..., Any] | None:
+def _lowering(func: Any) -> tuple[Callable[..., Any], Any] | None:
     try:
         return _LOWERED.get(func)
     except TypeError:  # a method of an array (unhashable)
