@@ -222,3 +222,28 @@ def test_a_compiled_step_retraces_when_more_threads_hand_products_to_numpy() -> 
         mg.set_num_threads(before)
     for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
         np.testing.assert_array_equal(q.data, p.data)
+
+
+def test_gradients_through_mkl_products_match_finite_differences_in_float64() -> None:
+    # A directional central difference of the loss along a random direction of each operand
+    # (sizes where every product of the forward and the VJP is MKL's).
+    rng = np.random.default_rng(10)
+    x0, w0 = rng.standard_normal((128, 96)), rng.standard_normal((96, 80)) / 10
+    b0 = rng.standard_normal(80)
+
+    def loss_of(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> float:
+        out = mg.tensor.functional.linear(mg.Tensor(x), mg.Tensor(w), mg.Tensor(b), "tanh")
+        return float((out**2).sum().data)
+
+    x, w, b = (mg.Tensor(v, requires_grad=True) for v in (x0, w0, b0))
+    assert _mkl.gemm_call(x0, w0, np.empty((128, 80)), 0.0) is not None
+    (mg.tensor.functional.linear(x, w, b, "tanh") ** 2).sum().backward()
+    eps = 1e-6
+    for i, (tensor, value) in enumerate(zip((x, w, b), (x0, w0, b0), strict=True)):
+        direction = rng.standard_normal(value.shape)
+        shifted = [[x0, w0, b0], [x0, w0, b0]]
+        shifted[0][i] = value + eps * direction
+        shifted[1][i] = value - eps * direction
+        numeric = (loss_of(*shifted[0]) - loss_of(*shifted[1])) / (2 * eps)
+        analytic = float(np.sum(tensor.grad * direction))
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6)
