@@ -247,3 +247,40 @@ def test_gradients_through_mkl_products_match_finite_differences_in_float64() ->
         numeric = (loss_of(*shifted[0]) - loss_of(*shifted[1])) / (2 * eps)
         analytic = float(np.sum(tensor.grad * direction))
         np.testing.assert_allclose(analytic, numeric, rtol=1e-6)
+
+
+def test_an_environment_asking_mkl_for_64_bit_integers_changes_nothing() -> None:
+    # MKL obeys $MKL_INTERFACE_LAYER; memograd declares 32-bit sizes and sets the layer itself.
+    code = (
+        "import numpy as np; from memograd import _mkl; "
+        "r = _mkl.matmul(np.ones((128, 128), 'f4'), np.ones((128, 256), 'f4')); "
+        "print(_mkl.available(), float(r.min()), float(r.max()))"
+    )
+    env = dict(os.environ, PYTHONPATH=SRC, MKL_INTERFACE_LAYER="ILP64")
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "128.0", "128.0"]
+
+
+def test_a_row_sliced_with_a_huge_step_is_read_by_its_one_stride_that_matters() -> None:
+    a = np.ones((4, 1024), np.float32)[:: 1 << 22]  # one row; its row stride 2**34 bytes
+    b = np.ones((1024, 256), np.float32)
+    assert a.shape == (1, 1024) and a.strides[0] > 2**31
+    column = np.ones((1024, 4), np.float32)[:, ::4]  # one column, a 16-byte column stride
+    np.testing.assert_array_equal(_mkl.matmul(a, b), np.full((1, 256), 1024.0, np.float32))
+    np.testing.assert_array_equal(
+        _mkl.matmul(np.ones((256, 1024), np.float32), column), np.full((256, 1), 1024.0)
+    )
+
+
+def test_eager_and_compiled_agree_on_a_batch_in_any_layout() -> None:
+    # The batch is made C-ordered at the boundary, as the compiled step's input buffer is:
+    # a product's library depends on its operands' layout.
+    X, y, eager, jit = _twins(hidden=1, seed=11)
+    for batch in (X[::-1], np.asfortranarray(X)):
+        for _ in range(2):
+            assert eager.train_on_batch(batch, y[::-1]) == jit.train_on_batch(batch, y[::-1])
+    for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+    assert jit._get_train_step().fallback_reason is None

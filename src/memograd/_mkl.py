@@ -64,13 +64,18 @@ _gemm: dict[np.dtype[Any], Any] = {}
 # MKL's JIT: a GEMM kernel generated for one (dtype, transposes, sizes, leading dimensions,
 # beta), called through a 4-argument function pointer. For the MLP products up to 128 on a
 # side it is 1.2-1.9x faster than cblas_sgemm (128x64x128: 12.5 against 15.5 us; 128x10x128:
-# 3.4 against 5.2); for larger ones MKL answers "no JIT" and the pointer runs its standard
-# GEMM. Kernels are made once per key and never dropped, at most `MAX_KERNELS`: past that,
-# new keys get cblas_?gemm, so a key's call (and its rounding) never changes in a process.
-MAX_KERNELS = 512
-_JIT_ERROR = 2
+# 3.4 against 5.2). Larger ones MKL declines ("no JIT"): those keys use cblas_?gemm. A
+# kernel is made at its key's first product and kept for the process (about 65 KB of code
+# each). At most `MAX_KERNELS` are made: a process multiplying more distinct small shapes
+# than that gets cblas_?gemm for the later ones, which rounds differently from the kernel a
+# fresh process would make for them (eager and compiled still agree: the choice is shared).
+MAX_KERNELS = 4096
+_JIT_SUCCESS = 0
+_INT_MAX = 2**31 - 1  # MKL's LP64 interface: sizes and leading dimensions are 32-bit ints
+_LP64 = 0  # MKL_INTERFACE_LP64
 _jit_create: dict[np.dtype[Any], Any] = {}
 _jit_pointer: dict[np.dtype[Any], Any] = {}
+_jit_destroy: list[Any] = []
 _KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 _kernels: dict[tuple[Any, ...], Any] = {}  # key -> (kernel, jitter) or None (cblas_?gemm)
 _state = {"loaded": False, "threads_ok": True}
@@ -103,9 +108,14 @@ def _load() -> None:
         return
     try:
         lib = ctypes.CDLL(str(path))
-        # Before any other MKL call: no OpenMP runtime (PyTorch brings its own).
-        lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
+        # Before any other MKL call, whatever $MKL_INTERFACE_LAYER / $MKL_THREADING_LAYER say:
+        # 32-bit integers (the ctypes declarations below) and no OpenMP runtime (PyTorch
+        # brings its own). MKL answers with the layer it took; anything else: no MKL.
+        interface = lib.MKL_Set_Interface_Layer(ctypes.c_int(_LP64))
+        threading = lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
     except (OSError, AttributeError):
+        return
+    if interface != _LP64 or threading != _SEQUENTIAL:
         return
     i, p = ctypes.c_int, ctypes.c_void_p
     for dtype, letter, scalar in (
@@ -118,7 +128,11 @@ def _load() -> None:
         _gemm[dtype] = f
         create = getattr(lib, f"mkl_cblas_jit_create_{letter}gemm", None)
         pointer = getattr(lib, f"mkl_jit_get_{letter}gemm_ptr", None)
-        if create is not None and pointer is not None:
+        destroy = getattr(lib, "mkl_jit_destroy", None)
+        if create is not None and pointer is not None and destroy is not None:
+            destroy.argtypes = [p]
+            destroy.restype = i
+            _jit_destroy[:] = [destroy]
             create.argtypes = [ctypes.POINTER(p), i, i, i, i, i, i, scalar, i, i, scalar, i]
             create.restype = i
             pointer.argtypes = [p]
@@ -139,8 +153,10 @@ def _jit_kernel(dtype: np.dtype[Any], args: tuple[int, ...], beta: float) -> Any
     jitter = ctypes.c_void_p()
     status = create(ctypes.byref(jitter), _ROW_MAJOR, ta, tb, m, n, k, 1.0, lda, ldb, beta, ldc)
     found = None
-    if status != _JIT_ERROR and jitter.value:
+    if status == _JIT_SUCCESS and jitter.value:
         found = (_KERNEL(_jit_pointer[dtype](jitter)), jitter.value)
+    elif jitter.value:  # "no JIT" (too large): the jitter would only call cblas_?gemm
+        _jit_destroy[0](jitter)
     _kernels[key] = found
     return found
 
@@ -172,19 +188,65 @@ def set_threads(n: int) -> None:
 
 
 def _operand(m: np.ndarray) -> tuple[int, int] | None:
-    """(transpose flag, leading dimension) reading `m` as it lies, or None if BLAS cannot."""
+    """(transpose flag, leading dimension) reading `m` as it lies, or None if BLAS cannot.
+
+    A row or a column is read by its one stride that matters (the other is arbitrary, even
+    huge, in a sliced view), so equal vectors always get the same call."""
     rows, cols = m.shape
     size = m.itemsize
     s0, s1 = m.strides
-    if (s1 == size or cols == 1) and s0 % size == 0 and s0 // size >= max(cols, 1):
-        return _NO_TRANS, s0 // size
-    if (s0 == size or rows == 1) and s1 % size == 0 and s1 // size >= max(rows, 1):
-        return _TRANS, s1 // size
-    return None
+    if rows == 1 and cols == 1:
+        found = (_NO_TRANS, 1)
+    elif rows == 1:
+        found = (_NO_TRANS, cols) if s1 == size else (_TRANS, s1 // size)
+        if s1 <= 0 or s1 % size:
+            return None
+    elif cols == 1:
+        found = (_TRANS, rows) if s0 == size else (_NO_TRANS, s0 // size)
+        if s0 <= 0 or s0 % size:
+            return None
+    elif s1 == size and s0 % size == 0 and s0 // size >= cols:
+        found = (_NO_TRANS, s0 // size)
+    elif s0 == size and s1 % size == 0 and s1 // size >= rows:
+        found = (_TRANS, s1 // size)
+    else:
+        return None
+    return found if found[1] <= _INT_MAX else None  # (LP64: 32-bit sizes)
+
+
+def _cblas_product(
+    f: Any, head: tuple[Any, ...], tail: tuple[Any, ...], pa: int, pb: int, pc: int
+) -> None:
+    """cblas_?gemm on raw pointers: ``head`` up to alpha, ``tail`` (lda, ldb, beta, ldc)."""
+    lda, ldb, beta, ldc = tail
+    f(*head, pa, lda, pb, ldb, beta, pc, ldc)
+
+
+def _plan(a: np.ndarray, b: np.ndarray, beta: float) -> Any:
+    """How ``a @ b + beta·out`` runs into a C-ordered `out`: ``(call, (m, n))`` where
+    ``call(pa, pb, pc)`` is MKL's product on raw pointers, or None (NumPy's product).
+
+    The one decision, for the eager product (a fresh output) and for a tape's bound kernel
+    (`gemm_call`) alike: shapes, dtypes, strides and beta only."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.shape[1] != b.shape[0]:
+        return None
+    m, k = a.shape
+    n = b.shape[1]
+    f = _gemm.get(a.dtype)
+    if f is None or m * k * n < MKL_FROM or max(m, n, k) > _INT_MAX:
+        return None
+    ta, tb = _operand(a), _operand(b)
+    if ta is None or tb is None:
+        return None
+    jit = _jit_kernel(a.dtype, (ta[0], tb[0], m, n, k, ta[1], tb[1], n), beta)
+    if jit is not None:
+        return partial(jit[0], jit[1]), (m, n)
+    head = (_ROW_MAJOR, ta[0], tb[0], m, n, k, 1.0)
+    return partial(_cblas_product, f, head, (ta[1], tb[1], beta, n)), (m, n)
 
 
 def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
-    """``out ← a @ b + beta · out`` as a bound MKL call (a `functools.partial` of the ctypes
+    """``out ← a @ b + beta · out`` as a bound MKL call (a `functools.partial` of MKL's
     function with its pointers), or None where the product stays with NumPy."""
     if not (_state["threads_ok"] and (_gemm or (not _state["loaded"] and available()))):
         return None
@@ -192,16 +254,9 @@ def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
         return None
     if a.ndim != 2 or b.ndim != 2 or out.ndim != 2:
         return None
-    f = _gemm.get(out.dtype)
-    m, k = a.shape
-    n = b.shape[1]
     if (
-        f is None
-        or a.dtype != out.dtype
-        or b.dtype != out.dtype
-        or b.shape[0] != k
-        or out.shape != (m, n)
-        or m * k * n < MKL_FROM
+        out.dtype != a.dtype
+        or out.shape != (a.shape[0], b.shape[1])
         or not out.flags.c_contiguous
         or not out.flags.writeable
         or not (a.flags.aligned and b.flags.aligned and out.flags.aligned)
@@ -209,44 +264,10 @@ def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
         or np.may_share_memory(out, b)
     ):
         return None
-    ta, tb = _operand(a), _operand(b)
-    if ta is None or tb is None:
+    plan = _plan(a, b, beta)
+    if plan is None:
         return None
-    jit = _jit_kernel(out.dtype, (ta[0], tb[0], m, n, k, ta[1], tb[1], max(n, 1)), beta)
-    if jit is not None:
-        kernel, jitter = jit
-        return partial(kernel, jitter, a.ctypes.data, b.ctypes.data, out.ctypes.data)
-    return partial(
-        f, _ROW_MAJOR, ta[0], tb[0], m, n, k, 1.0,
-        a.ctypes.data, ta[1], b.ctypes.data, tb[1], beta, out.ctypes.data, max(n, 1),
-    )  # fmt: skip
-
-
-def _plan(a: np.ndarray, b: np.ndarray) -> Any:
-    """How `a @ b` into a fresh C-ordered array runs: ``(call, shape)`` where
-    ``call(pa, pb, pc)`` is MKL's product on raw pointers, or None (NumPy's product).
-
-    The same decision `gemm_call` makes for those operands and such an output, so an eager
-    product and a tape's bound kernel make the same call."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.shape[1] != b.shape[0]:
-        return None
-    m, k = a.shape
-    n = b.shape[1]
-    f = _gemm.get(a.dtype)
-    if f is None or m * k * n < MKL_FROM:
-        return None
-    ta, tb = _operand(a), _operand(b)
-    if ta is None or tb is None:
-        return None
-    jit = _jit_kernel(a.dtype, (ta[0], tb[0], m, n, k, ta[1], tb[1], max(n, 1)), 0.0)
-    if jit is not None:
-        return partial(jit[0], jit[1]), (m, n)
-    (trans_a, lda), (trans_b, ldb) = ta, tb
-
-    def call(pa: int, pb: int, pc: int) -> None:
-        f(_ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, max(n, 1))
-
-    return call, (m, n)
+    return partial(plan[0], a.ctypes.data, b.ctypes.data, out.ctypes.data)
 
 
 # Eager products' plans by operand dtypes, shapes and strides (a model has a few dozen).
@@ -277,7 +298,7 @@ def _product(a: Any, b: Any, out: Any) -> Any:
     key = (a.dtype, a.shape, a.strides, b.dtype, b.shape, b.strides)
     plan = _plans.get(key, _plans)  # `_plans` itself: the miss sentinel
     if plan is _plans:
-        plan = _plan(a, b)
+        plan = _plan(a, b, 0.0)
         if len(_plans) < _MAX_PLANS:
             _plans[key] = plan
     if plan is None:
@@ -327,11 +348,7 @@ def _bias_then_product(copy_bias: Any, product: Any) -> None:
 def calls_mkl(kernel: Any) -> bool:
     """Whether a compiled-tape kernel is a bound MKL product (for profiles and tests)."""
     func = getattr(kernel, "func", None)
-    return (
-        isinstance(func, _KERNEL)
-        or func is _bias_then_product
-        or any(func is f for f in _gemm.values())
-    )
+    return isinstance(func, _KERNEL) or func in (_bias_then_product, _cblas_product)
 
 
 def bound_product(a: Any, b: Any, out: Any) -> Any:

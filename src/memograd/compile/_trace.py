@@ -210,7 +210,7 @@ def _bind_gradients(
         trained.append(p)
         target = grads.get(id(p))
         if target is None:
-            target = grads[id(p)] = np.zeros_like(p.data)
+            target = grads[id(p)] = np.zeros_like(p.data, order="C")
         if (
             isinstance(g, Rec)
             and not g.views

@@ -170,6 +170,9 @@ class Model(Module):
         """Boundary checks for (X, y): build the model, convert the targets for the loss."""
         loss, optimizer = self._require_compiled("training or evaluating")
         X_arr, y_arr = check_X_y(X, y, dtype=self.dtype)
+        # C order, as a compiled step's input buffer is: a product's library (MKL or NumPy's,
+        # `memograd._mkl`) depends on its operands' layout, and eager and compiled must agree.
+        X_arr = np.ascontiguousarray(X_arr)
         self._ensure_input(X_arr)
         if not optimizer.built:
             optimizer.build(self.parameters())
@@ -220,8 +223,8 @@ class Model(Module):
         if self._train_step is None:
             X, y = self._prepare(X, y)
         else:
-            if type(X) is not np.ndarray or X.dtype != self.dtype:
-                X = np.asarray(X, dtype=self.dtype)
+            if type(X) is not np.ndarray or X.dtype != self.dtype or not X.flags.c_contiguous:
+                X = np.ascontiguousarray(X, dtype=self.dtype)  # (C order: see `_prepare`)
             if X.ndim != 2 or X.shape[1] != self.n_features:
                 self._ensure_input(check_X(X, dtype=self.dtype))
             if type(y) is not np.ndarray or (y.dtype, y.ndim) != self._target_kind:
