@@ -64,18 +64,18 @@ _gemm: dict[np.dtype[Any], Any] = {}
 # MKL's JIT: a GEMM kernel generated for one (dtype, transposes, sizes, leading dimensions,
 # beta), called through a 4-argument function pointer. For the MLP products up to 128 on a
 # side it is 1.2-1.9x faster than cblas_sgemm (128x64x128: 12.5 against 15.5 us; 128x10x128:
-# 3.4 against 5.2). Larger ones MKL declines ("no JIT"): those keys use cblas_?gemm. A
-# kernel is made at its key's first product and kept for the process (about 65 KB of code
-# each). At most `MAX_KERNELS` are made: a process multiplying more distinct small shapes
-# than that gets cblas_?gemm for the later ones, which rounds differently from the kernel a
-# fresh process would make for them (eager and compiled still agree: the choice is shared).
+# 3.4 against 5.2). Larger ones MKL declines ("no JIT"), and the pointer runs its standard
+# GEMM: still ~2 us cheaper to call than cblas_sgemm's 14 ctypes arguments. A kernel is made
+# at its key's first product and kept for the process (about 65 KB of code when generated).
+# At most `MAX_KERNELS` are made: a process multiplying more distinct shapes than that gets
+# cblas_?gemm for the later ones, which may round differently from the kernel a fresh process
+# would make for them (eager and compiled still agree: the choice is shared).
 MAX_KERNELS = 4096
-_JIT_SUCCESS = 0
+_JIT_ERROR = 2
 _INT_MAX = 2**31 - 1  # MKL's LP64 interface: sizes and leading dimensions are 32-bit ints
 _LP64 = 0  # MKL_INTERFACE_LP64
 _jit_create: dict[np.dtype[Any], Any] = {}
 _jit_pointer: dict[np.dtype[Any], Any] = {}
-_jit_destroy: list[Any] = []
 _KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 _kernels: dict[tuple[Any, ...], Any] = {}  # key -> (kernel, jitter) or None (cblas_?gemm)
 _state = {"loaded": False, "threads_ok": True}
@@ -128,11 +128,7 @@ def _load() -> None:
         _gemm[dtype] = f
         create = getattr(lib, f"mkl_cblas_jit_create_{letter}gemm", None)
         pointer = getattr(lib, f"mkl_jit_get_{letter}gemm_ptr", None)
-        destroy = getattr(lib, "mkl_jit_destroy", None)
-        if create is not None and pointer is not None and destroy is not None:
-            destroy.argtypes = [p]
-            destroy.restype = i
-            _jit_destroy[:] = [destroy]
+        if create is not None and pointer is not None:
             create.argtypes = [ctypes.POINTER(p), i, i, i, i, i, i, scalar, i, i, scalar, i]
             create.restype = i
             pointer.argtypes = [p]
@@ -153,10 +149,10 @@ def _jit_kernel(dtype: np.dtype[Any], args: tuple[int, ...], beta: float) -> Any
     jitter = ctypes.c_void_p()
     status = create(ctypes.byref(jitter), _ROW_MAJOR, ta, tb, m, n, k, 1.0, lda, ldb, beta, ldc)
     found = None
-    if status == _JIT_SUCCESS and jitter.value:
+    if status != _JIT_ERROR and jitter.value:
+        # Also on "no JIT" (MKL declines sizes above ~128): the pointer then runs the standard
+        # GEMM, and a 4-argument ctypes call costs ~2 us less than cblas_sgemm's 14 arguments.
         found = (_KERNEL(_jit_pointer[dtype](jitter)), jitter.value)
-    elif jitter.value:  # "no JIT" (too large): the jitter would only call cblas_?gemm
-        _jit_destroy[0](jitter)
     _kernels[key] = found
     return found
 
