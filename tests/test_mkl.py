@@ -284,3 +284,18 @@ def test_eager_and_compiled_agree_on_a_batch_in_any_layout() -> None:
     for p, q in zip(eager.parameters(), jit.parameters(), strict=True):
         np.testing.assert_array_equal(q.data, p.data)
     assert jit._get_train_step().fallback_reason is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "intel", "expected"),
+    [("", True, True), ("auto", False, False), ("mkl", False, True), ("OpenBLAS", True, False)],
+)
+def test_memograd_gemm_chooses_mkl_on_intel_by_default(
+    setting: str, intel: bool, expected: bool
+) -> None:
+    assert _mkl.wanted(setting, intel) is expected
+
+
+def test_a_misspelt_memograd_gemm_warns_and_counts_as_auto() -> None:
+    with pytest.warns(RuntimeWarning, match=r"Ignoring MEMOGRAD_GEMM='mk1'.*using auto"):
+        assert _mkl.wanted("mk1", intel=False) is False

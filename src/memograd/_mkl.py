@@ -19,8 +19,9 @@ speed. So memograd's own products (`memograd.tensor._xp_numpy.matmul` and `matmu
 every op definition, the eager step and the compiled tape call alike) go to MKL's
 ``cblas_?gemm`` through ctypes when:
 
-- the library loads (``pip install memograd[fast]``; Linux/Windows x86-64) and
-  ``MEMOGRAD_GEMM`` is not ``openblas``;
+- the library loads (``pip install memograd[fast]``; Linux/Windows x86-64) on an Intel
+  processor, the kind it was measured on (``MEMOGRAD_GEMM=mkl`` uses it on others too,
+  ``MEMOGRAD_GEMM=openblas`` on none: `wanted`);
 - the thread policy is one thread (the default, `memograd._threads`). MKL runs in its
   sequential layer, so no second OpenMP runtime is loaded beside PyTorch's; with more threads
   the products go to NumPy's threaded OpenBLAS, as before;
@@ -45,6 +46,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -97,11 +99,45 @@ def _library_path() -> Path | None:
     return None
 
 
+def _intel_cpu() -> bool:
+    """Whether this is an Intel processor (where MKL's speed was measured)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            return any("GenuineIntel" in line for line in info if line.startswith("vendor_id"))
+    except OSError:
+        import platform
+
+        return "intel" in platform.processor().lower()
+
+
+def wanted(setting: str, intel: bool) -> bool:
+    """Whether to use MKL for `$MEMOGRAD_GEMM` = `setting` on an Intel CPU or not.
+
+    ``openblas``: never; ``mkl``: wherever it is installed; unset or ``auto``: on Intel
+    processors only, the ones it was measured on (on AMD's, MKL's sgemm was not measured
+    here; NumPy's OpenBLAS stays). Anything else warns and counts as ``auto``.
+
+    Example:
+        >>> wanted("", intel=True), wanted("auto", intel=False), wanted("MKL", intel=False)
+        (True, False, True)
+    """
+    choice = setting.strip().lower() or "auto"
+    if choice not in ("auto", "mkl", "openblas"):
+        # A typo in the environment should not make the library unusable: say so, go on.
+        warnings.warn(
+            f"Ignoring {ENV_VAR}={setting!r}: expected auto, mkl or openblas; using auto.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        choice = "auto"
+    return choice == "mkl" or (choice == "auto" and intel)
+
+
 def _load() -> None:
     """Load MKL once (sequential layer, LP64) and declare its two GEMMs; quietly skip it
     when it is absent, turned off, or not loadable here."""
     _state["loaded"] = True
-    if os.environ.get(ENV_VAR, "").strip().lower() == "openblas":
+    if not wanted(os.environ.get(ENV_VAR, ""), _intel_cpu()):
         return
     path = _library_path()
     if path is None or sys.maxsize < 2**32:
@@ -379,4 +415,5 @@ __all__ = [
     "matmul",
     "matmul_add_into",
     "set_threads",
+    "wanted",
 ]
