@@ -373,3 +373,14 @@ def test_without_threads_jax_alone_is_pinned_to_the_policys_cpu_count(
     commands.clear()
     _runner.subprocess_worker(steps=1, warmup=0, seed=0, threads=2)("memograd", "W1")
     assert commands[0][commands[0].index("--cpus") + 1] == "2"  # --threads pins every engine
+
+
+def test_the_runs_conditions_name_the_library_the_workers_products_ran_on() -> None:
+    # The workers' own record, not this process's policy: at --threads 2 they run NumPy's BLAS.
+    def fake(engine: str, workload: str) -> dict:
+        record = _record([1e-3] * 50)
+        record["conditions"] = {"products": "NumPy's BLAS" if engine == "memograd" else "?"}
+        return record
+
+    result = run_bench(["W1"], ["memograd", "numpy"], rounds=1, show_progress=False, worker=fake)
+    assert result.conditions["products"] == "NumPy's BLAS"  # (numpy's worker is not memograd)

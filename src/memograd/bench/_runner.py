@@ -225,4 +225,16 @@ def run_bench(
     counts = sorted({r["threads"] for rs in records.values() for r in rs if r.get("threads")})
     if counts:
         ran["blas_threads"] = counts[0] if len(counts) == 1 else counts
+    # Likewise the library memograd's products ran on (MKL serves the one-thread policy only).
+    libraries = sorted(
+        {
+            str(r["conditions"]["products"])
+            for (_, engine), rs in records.items()
+            if engine.startswith("memograd")
+            for r in rs
+            if isinstance(r.get("conditions"), dict) and r["conditions"].get("products")
+        }
+    )
+    if libraries:
+        ran["products"] = libraries[0] if len(libraries) == 1 else ", ".join(libraries)
     return BenchResult(machine, settings, chosen, results, reference, ran)
