@@ -299,3 +299,24 @@ def test_memograd_gemm_chooses_mkl_on_intel_by_default(
 def test_a_misspelt_memograd_gemm_warns_and_counts_as_auto() -> None:
     with pytest.warns(RuntimeWarning, match=r"Ignoring MEMOGRAD_GEMM='mk1'.*using auto"):
         assert _mkl.wanted("mk1", intel=False) is False
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_deep_copy_trains_itself_not_the_original(jit: bool) -> None:
+    # A compiled step's kernels hold the model's arrays (MKL's: raw pointers); the copy
+    # builds its own step. (Before, a copy's compiled steps updated the original's weights.)
+    import copy
+
+    X, y, eager, compiled = _twins(hidden=1, seed=12)
+    model = compiled if jit else eager
+    model.train_on_batch(X, y)
+    twin = copy.deepcopy(model)
+    before = [p.data.copy() for p in model.parameters()]
+    assert twin.train_on_batch(X, y) == model.train_on_batch(X, y)  # same state, same step
+    for a, p, q in zip(before, model.parameters(), twin.parameters(), strict=True):
+        assert not np.array_equal(a, p.data)  # the original trained once more, by itself
+        np.testing.assert_array_equal(q.data, p.data)  # and the copy exactly as it did
+    before = [p.data.copy() for p in model.parameters()]
+    twin.train_on_batch(X, y)
+    for a, p in zip(before, model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, a)  # the copy's step leaves the original alone

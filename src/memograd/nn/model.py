@@ -200,6 +200,15 @@ class Model(Module):
         outputs = self.call(x)  # (B, units)
         return self._loss_fn(outputs, y), outputs
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The state `copy.deepcopy` (and pickle) copy: everything but the built training step,
+        which the copy builds again at its first step. A compiled step's kernels hold this
+        model's arrays (and raw pointers into them): shared, the copy's steps trained this
+        model; copied, they could not be (ctypes pointers)."""
+        state = self.__dict__.copy()
+        state["_train_step"] = None
+        return state
+
     def _get_train_step(self) -> Step:
         """The step `fit` and `train_on_batch` call (built on first use)."""
         if self._train_step is None:
