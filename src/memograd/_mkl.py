@@ -31,8 +31,8 @@ every op definition, the eager step and the compiled tape call alike) go to MKL'
 
 Everything else is NumPy's product. The choice depends on shapes, dtypes, layouts and the
 thread count only, so an eager call and a replayed kernel make the same call and round alike.
-MKL's results differ from OpenBLAS' in the last bits (another summation order), as PyTorch's
-(MKL) differ from NumPy's.
+At many shapes MKL's results differ from OpenBLAS' in the last bits (another summation order;
+W4's, 256×1024×10), at some not (128³), as PyTorch's (MKL) differ from NumPy's.
 
 Example:
     >>> import numpy as np
@@ -202,7 +202,7 @@ def available() -> bool:
 
 def describe() -> str | None:
     """``MKL 2026.2.1`` when memograd's products use MKL now, else None (NumPy's BLAS)."""
-    if not (available() and _state["threads_ok"]):
+    if not in_use():
         return None
     from importlib import metadata
 
@@ -280,7 +280,7 @@ def _plan(a: np.ndarray, b: np.ndarray, beta: float) -> Any:
 def gemm_call(a: Any, b: Any, out: Any, beta: float) -> Any:
     """``out ← a @ b + beta · out`` as a bound MKL call (a `functools.partial` of MKL's
     function with its pointers), or None where the product stays with NumPy."""
-    if not (_state["threads_ok"] and (_gemm or (not _state["loaded"] and available()))):
+    if not in_use():
         return None
     if type(a) is not np.ndarray or type(b) is not np.ndarray or type(out) is not np.ndarray:
         return None
@@ -317,8 +317,7 @@ def _product(a: Any, b: Any, out: Any) -> Any:
         or a.ndim != 2
         or b.ndim != 2
         or a.shape[0] * a.shape[1] * b.shape[1] < MKL_FROM
-        or not _state["threads_ok"]
-        or not (_gemm or (not _state["loaded"] and available()))
+        or not in_use()
     ):
         return None
     if out is not None:  # (rare: the ops' products are fresh; a tape binds its own kernels)
@@ -364,10 +363,9 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
 def matmul_add_into(x: Any, w: Any, b: Any, out: Any) -> bool:
     """``out ← x @ w + b`` (the bias rows first, the product accumulated onto them, beta 1)
     through MKL; False, doing nothing, where it does not apply."""
-    call = gemm_call(x, w, out, 1.0)
+    call = bound_product_add(x, w, b, out)
     if call is None:
         return False
-    np.copyto(out, b)
     call()
     return True
 
